@@ -1,0 +1,131 @@
+"""The command line, declared as data, grouped the way ``--help`` shows it (CONTRACT §1).
+
+Nothing here acts on the options: ``settings.py`` turns them into one Settings object.
+"""
+from __future__ import annotations
+
+import argparse
+
+from bots_scheduler import __version__
+
+DEFAULT_JOBS = ["jobs"]
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every default as ``(default: …)``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """User errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _bool_pair(group, name, dest, default, help_text):
+    group.add_argument(f"--{name}", dest=dest, action=argparse.BooleanOptionalAction,
+                       default=default, help=help_text)
+
+
+def add_database_options(parser):
+    group = parser.add_argument_group("database options")
+    group.add_argument("--dbms", choices=["sqlite", "postgresql", "mysql"], default="sqlite",
+                       help="database management system")
+    group.add_argument("--db-config", dest="db_config", default="conf/db.ini",
+                       help="database INI file")
+    group.add_argument("--db-profile", dest="db_profile", default=None,
+                       help="section of the DB INI file to use (default: the --dbms value)")
+    return group
+
+
+def add_data_dir_option(group):
+    group.add_argument("-d", "--data-dir", dest="data_dir", default="data",
+                       help="folder with the data files used as job arguments")
+
+
+def add_table_options(group):
+    group.add_argument("--executions-table", dest="executions_table",
+                       default="scheduler_execution", metavar="EXECUTIONS_TABLE",
+                       help="table of executions")
+    group.add_argument("--jobs-table", dest="jobs_table", default="scheduler_jobs",
+                       metavar="JOBS_TABLE", help="table of jobs (APScheduler job store)")
+    group.add_argument("--files-table", dest="files_table", default="scheduler_files",
+                       metavar="FILES_TABLE", help="table of data files")
+    group.add_argument("--logs-table", dest="logs_table", default="scheduler_jobauditlog",
+                       metavar="LOGS_TABLE", help="table of the audit log")
+
+
+def build_run_parser(sub):
+    run = sub.add_parser("run", help="start the scheduler (and its authentication proxy)",
+                         description="Start the scheduler server, behind the HTTPS "
+                                     "authentication proxy unless --local.",
+                         formatter_class=_Formatter)
+
+    base = run.add_argument_group("base options")
+    base.add_argument("--debug", action="store_true", default=False,
+                      help="debug logging; the proxy binds 127.0.0.1")
+    base.add_argument("-j", "--jobs", dest="jobs", action="append", default=None,
+                      metavar="JOBS",
+                      help=f"folder with job modules; repeatable (default: {DEFAULT_JOBS})")
+    add_data_dir_option(base)
+    base.add_argument("-l", "--local", action="store_true", default=False,
+                      help="run without the proxy: only the scheduler, on 127.0.0.1:PORT+1")
+    base.add_argument("-p", "--port", type=str, default="8888",
+                      help="the proxy listens on PORT, the scheduler on PORT+1 (127.0.0.1)")
+
+    notify = run.add_argument_group("notification options")
+    notify.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
+                        help="SMTP INI file")
+    notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
+                        help="profile(s) (INI sections) to notify")
+
+    database = add_database_options(run)
+    add_table_options(database)
+
+    aps = run.add_argument_group("APScheduler options")
+    _bool_pair(aps, "job-coalesce", "job_coalesce", True,
+               "coalesce missed executions of a job")
+    aps.add_argument("--job-max-instances", dest="job_max_instances", type=str, default="3",
+                     metavar="JOB_MAX",
+                     help="max concurrently executing instances of one job")
+    aps.add_argument("--job-misfire", dest="job_misfire", type=str, default="3600",
+                     metavar="JOB_MISFIRE", help="misfire grace time, seconds")
+    aps.add_argument("--threadpool-size", dest="threadpool_size", type=str, default="2",
+                     metavar="TP_SIZE", help="job executor threads")
+    aps.add_argument("--timezone", default="UTC", help="IANA zone name of the scheduler")
+
+    tornado = run.add_argument_group("Tornado options")
+    tornado.add_argument("--max-workers", dest="max_workers", type=str, default="8",
+                         metavar="TWORKERS", help="worker threads of the web server")
+
+    mitm = run.add_argument_group("Mitmproxy options")
+    mitm.add_argument("--certificate", default=None,
+                      help="PEM file (key + certificate); None: mitmproxy's own certificate")
+    mitm.add_argument("--htpasswd", default=None,
+                      help="htpasswd file; None: .htpasswd is created with a random "
+                           "administrator password")
+    return run
+
+
+def build_destroy_parser(sub, name, help_text):
+    cmd = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_Formatter)
+    cmd.add_argument("-y", "--yes", action="store_true", default=False,
+                     help="do not ask for confirmation")
+    add_data_dir_option(cmd)
+    add_database_options(cmd)
+    return cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bots-scheduler",
+                     description="Bots Scheduler: cron-style scheduling of security and OSINT "
+                                 "bot jobs, with HTML reports in a web interface.",
+                     formatter_class=_Formatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    build_run_parser(sub)
+    build_destroy_parser(sub, "clean", "remove the SQLite datastore and the data files")
+    build_destroy_parser(sub, "reset", "clean, then restore conf/*.ini from the templates "
+                                       "where missing")
+    return parser

@@ -1,0 +1,238 @@
+"""One Settings object, built once from the command line and the INI files, then passed down.
+
+Every user error found here raises ``UsageError`` with a one-line message; the launcher prints it
+and exits with status 2 before anything starts.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy
+
+DBMS_NAMES = ("sqlite", "postgresql", "mysql")
+DEFAULT_SQLITE_NAME = "datastore.db"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class UsageError(Exception):
+    """A mistake of the user's: reported as one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    dbms: str
+    profile: str
+    url: sqlalchemy.URL
+    executions_table: str = "scheduler_execution"
+    jobs_table: str = "scheduler_jobs"
+    files_table: str = "scheduler_files"
+    logs_table: str = "scheduler_jobauditlog"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        return Path(self.url.database) if self.dbms == "sqlite" else None
+
+    def describe(self) -> str:
+        """The URL without its password, for logs and messages."""
+        return self.url.render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings
+    data_dir: Path
+    jobs_dirs: tuple[Path, ...] = ()
+    debug: bool = False
+    local: bool = False
+    port: int = 8888
+    smtp_config: Path = Path("conf/smtp.ini")
+    smtp_profiles: tuple[str, ...] = ()
+    job_coalesce: bool = True
+    job_max_instances: int = 3
+    job_misfire: int = 3600
+    threadpool_size: int = 2
+    timezone: str = "UTC"
+    max_workers: int = 8
+    certificate: Path | None = None
+    htpasswd: Path | None = None
+    extra: dict = field(default_factory=dict)   # options added by later subsystems
+
+    @property
+    def scheduler_port(self) -> int:
+        return self.port + 1
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+# -- value checks ----------------------------------------------------------------------------
+
+def positive_int(name: str, value) -> int:
+    try:
+        number = int(str(value), 10)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise UsageError(f"{name} must be at least 1, not {number}")
+    return number
+
+
+def port_number(value) -> int:
+    try:
+        port = int(str(value), 10)
+    except ValueError:
+        raise UsageError(f"--port must be a whole number, not {value!r}") from None
+    if not 1 <= port <= 65534:
+        raise UsageError(f"--port must be between 1 and 65534 (the scheduler uses PORT+1), "
+                         f"not {port}")
+    return port
+
+
+def timezone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone: unknown time zone {value!r} (use an IANA name such as "
+                         f"Europe/Brussels or UTC)") from None
+    return value
+
+
+def table_name(option: str, value: str) -> str:
+    if not _IDENTIFIER.match(value or ""):
+        raise UsageError(f"{option}: {value!r} is not a plain SQL identifier (letters, digits "
+                         f"and _, not starting with a digit, at most 63 characters)")
+    return value
+
+
+def readable_file(option: str, value) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise UsageError(f"{option}: {value} does not exist or is not a file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{option}: {value} is not readable")
+    return path
+
+
+def read_ini(option: str, path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{option}: cannot read {path}: {exc}") from None
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise UsageError(f"{option}: {path} is not a valid INI file: {first}") from None
+    return parser
+
+
+# -- database ----------------------------------------------------------------------------------
+
+def database_settings(args, data_dir: Path) -> DatabaseSettings:
+    """The datastore chosen by --dbms / --db-profile / --db-config (CONTRACT §2)."""
+    profile = args.db_profile or args.dbms
+    config_path = Path(args.db_config)
+    tables = {name: table_name(f"--{name.replace('_', '-')}", getattr(args, name, default))
+              for name, default in (("executions_table", "scheduler_execution"),
+                                    ("jobs_table", "scheduler_jobs"),
+                                    ("files_table", "scheduler_files"),
+                                    ("logs_table", "scheduler_jobauditlog"))}
+    if not config_path.exists():
+        if profile == "sqlite" and args.db_profile in (None, "sqlite"):
+            url = sqlalchemy.URL.create("sqlite", database=str(data_dir / DEFAULT_SQLITE_NAME))
+            return DatabaseSettings("sqlite", "sqlite", url, **tables)
+        raise UsageError(f"--db-config: {config_path} not found (profile {profile!r} needs it; "
+                         f"`bots-scheduler reset` creates it from the template)")
+    config = read_ini("--db-config", config_path)
+    if not config.has_section(profile):
+        if profile == "sqlite" and args.db_profile is None:
+            url = sqlalchemy.URL.create("sqlite", database=str(data_dir / DEFAULT_SQLITE_NAME))
+            return DatabaseSettings("sqlite", "sqlite", url, **tables)
+        available = ", ".join(config.sections()) or "none"
+        raise UsageError(f"--db-profile: no profile {profile!r} in {config_path} "
+                         f"(available: {available})")
+    section = config[profile]
+    dbms = section.get("dbms", profile if profile in DBMS_NAMES else args.dbms).strip()
+    if dbms not in DBMS_NAMES:
+        raise UsageError(f"{config_path} [{profile}]: dbms must be one of "
+                         f"{', '.join(DBMS_NAMES)}, not {dbms!r}")
+    if dbms == "sqlite":
+        file_path = section.get("file_path", "").strip()
+        path = Path(file_path) if file_path else data_dir / DEFAULT_SQLITE_NAME
+        url = sqlalchemy.URL.create("sqlite", database=str(path))
+        return DatabaseSettings(dbms, profile, url, **tables)
+    missing = [key for key in ("user", "hostname", "database") if not section.get(key, "").strip()]
+    if missing:
+        raise UsageError(f"{config_path} [{profile}]: missing {', '.join(missing)}")
+    port_text = section.get("port", "").strip()
+    port = None
+    if port_text:
+        try:
+            port = int(port_text)
+            if not 1 <= port <= 65535:
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"{config_path} [{profile}]: port must be 1-65535, "
+                             f"not {port_text!r}") from None
+    query = {}
+    if dbms == "postgresql":
+        driver = "postgresql+psycopg"
+        if section.get("sslmode", "").strip():
+            query["sslmode"] = section["sslmode"].strip()
+    else:
+        driver = "mysql+pymysql"
+        query["charset"] = "utf8mb4"
+    url = sqlalchemy.URL.create(driver, username=section["user"].strip(),
+                                password=section.get("password", "") or None,
+                                host=section["hostname"].strip(), port=port,
+                                database=section["database"].strip(), query=query)
+    return DatabaseSettings(dbms, profile, url, **tables)
+
+
+def data_directory(value) -> Path:
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--data-dir: {value} exists and is not a folder")
+    return path
+
+
+# -- the run command ---------------------------------------------------------------------------
+
+def build_run_settings(args) -> Settings:
+    from bots_scheduler.cli.definition import DEFAULT_JOBS
+
+    data_dir = data_directory(args.data_dir)
+    jobs = args.jobs
+    if jobs:
+        for folder in jobs:
+            if not Path(folder).is_dir():
+                raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
+        jobs_dirs = tuple(Path(f) for f in jobs)
+    else:
+        jobs_dirs = tuple(Path(f) for f in DEFAULT_JOBS if Path(f).is_dir())
+    port = port_number(args.port)
+    settings = Settings(
+        database=database_settings(args, data_dir),
+        data_dir=data_dir,
+        jobs_dirs=jobs_dirs,
+        debug=args.debug,
+        local=args.local,
+        port=port,
+        smtp_config=Path(args.smtp_config),
+        smtp_profiles=tuple(args.smtp_profile or ()),
+        job_coalesce=args.job_coalesce,
+        job_max_instances=positive_int("--job-max-instances", args.job_max_instances),
+        job_misfire=positive_int("--job-misfire", args.job_misfire),
+        threadpool_size=positive_int("--threadpool-size", args.threadpool_size),
+        timezone=timezone_name(args.timezone),
+        max_workers=positive_int("--max-workers", args.max_workers),
+        certificate=readable_file("--certificate", args.certificate) if args.certificate else None,
+        htpasswd=readable_file("--htpasswd", args.htpasswd) if args.htpasswd else None,
+    )
+    return settings
