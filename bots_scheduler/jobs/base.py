@@ -15,6 +15,18 @@ DEFAULT_INFO = {
 }
 
 
+class JobFailed(Exception):
+    """Raised by a job to end its run ``failed`` while still keeping a report.
+
+    ``report_html`` (for example the output of a ``@report`` method) becomes the execution's
+    result; without it the report just says the message.
+    """
+
+    def __init__(self, message, report_html=None):
+        super().__init__(message)
+        self.report_html = report_html
+
+
 class JobBase:
     """Base class of every job.
 
