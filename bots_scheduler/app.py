@@ -1,0 +1,63 @@
+"""The Application: the parts of a running Bots Scheduler, built once from the Settings."""
+from __future__ import annotations
+
+import getpass
+import logging
+from typing import Callable
+
+from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.jobs.loader import JobRegistry
+from bots_scheduler.scheduling.runner import Runner, RunOutcome
+from bots_scheduler.scheduling.scheduler import JobScheduler
+from bots_scheduler.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CRASH_REASON = ("the server stopped unexpectedly (crash or kill) while this execution was "
+                "active; marked failed at the next start")
+
+
+class Application:
+    def __init__(self, settings: Settings, proxy_secret: str | None = None):
+        self.settings = settings
+        self.proxy_secret = proxy_secret
+        self.local_user = _local_user()
+        pool = settings.threadpool_size + settings.max_workers + 2
+        self.datastore = Datastore(settings.database, pool_size=pool)
+        self.registry = JobRegistry.discover(settings.jobs_dirs)
+        self.runner = Runner(self)
+        self.scheduler = JobScheduler(self)
+        self.run_listeners: list[Callable[[RunOutcome], None]] = []
+
+    def prepare(self) -> None:
+        """Check the datastore, create missing tables, recover from a crash (before serving)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.datastore.check()
+        self.datastore.create_tables()
+        failed = self.datastore.fail_unfinished(CRASH_REASON)
+        if failed:
+            log.warning("%d execution(s) left active by the previous run marked failed", failed)
+        log.info("job classes: %s", ", ".join(sorted(self.registry.classes)) or "none")
+
+    def start(self) -> None:
+        self.runner.install()
+        self.scheduler.start()
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop firing, give running executions ``grace`` seconds, record the rest as stopped."""
+        self.scheduler.shutdown()
+        left = self.runner.stop_all(grace)
+        if left:
+            self.datastore.fail_unfinished(
+                f"stopped: the server shut down while this execution was running "
+                f"(after a {grace:g} s grace period)", new_state="stopped", eids=left)
+            log.warning("%d execution(s) still running after %gs recorded as stopped",
+                        len(left), grace)
+        self.datastore.dispose()
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:   # no passwd entry for this uid in a container
+        return "local"

@@ -1,0 +1,127 @@
+"""The launcher: ``bots-scheduler run|clean|reset``.
+
+User errors end the command with one line on stderr and exit status 2; nothing starts before
+every option has been checked.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from bots_scheduler.cli.definition import build_parser
+from bots_scheduler.settings import (UsageError, build_run_settings, data_directory,
+                                     database_settings)
+
+log = logging.getLogger("bots_scheduler")
+
+TEMPLATES = ("db.ini", "smtp.ini")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"bots-scheduler {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+def command_run(args) -> int:
+    settings = build_run_settings(args)
+    configure_logging(settings.debug)
+    from bots_scheduler.service import Service   # Tornado/APScheduler only when running
+    return Service(settings).serve()
+
+
+def configure_logging(debug: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not debug:
+        for noisy in ("apscheduler", "tornado.access", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# -- clean / reset -----------------------------------------------------------------------------
+
+def confirm(args, what: str) -> bool:
+    if args.yes:
+        return True
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError(f"this would delete {what}; confirm with -y/--yes")
+    answer = input(f"This deletes {what}. Continue? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def command_clean(args, verb: str = "clean") -> int:
+    data_dir = data_directory(args.data_dir)
+    database = database_settings(args, data_dir)
+    what = (f"the {database.dbms} datastore ({database.describe()}) and the data files in "
+            f"{data_dir}")
+    if not confirm(args, what):
+        print(f"{verb}: nothing deleted")
+        return 1
+    if database.dbms == "sqlite":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{database.sqlite_path}{suffix}").unlink(missing_ok=True)
+    else:
+        drop_server_tables(database)
+    if data_dir.is_dir():
+        shutil.rmtree(data_dir)
+    print(f"{verb}: deleted {what}")
+    return 0
+
+
+def drop_server_tables(database) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bots_scheduler.datastore.store import Datastore, DatastoreUnavailable
+    store = Datastore(database, pool_size=1)
+    try:
+        store.check()
+        from sqlalchemy import MetaData, Table
+        jobs = Table(database.jobs_table, MetaData())
+        jobs.drop(store.engine, checkfirst=True)
+        store.tables.metadata.drop_all(store.engine, checkfirst=True)
+    except DatastoreUnavailable as exc:
+        raise UsageError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise UsageError(f"cannot drop the tables: {str(exc).splitlines()[0]}") from None
+    finally:
+        store.dispose()
+
+
+def command_reset(args) -> int:
+    status = command_clean(args, verb="reset")
+    if status:
+        return status
+    conf = Path(args.db_config).parent
+    conf.mkdir(parents=True, exist_ok=True)
+    for name in TEMPLATES:
+        target = conf / name
+        if target.exists():
+            print(f"reset: kept {target} (already there)")
+            continue
+        template = conf / f"{name}.template"
+        if not template.is_file():
+            template = Path(__file__).resolve().parent.parent / "conf" / f"{name}.template"
+            if not (conf / f"{name}.template").exists():
+                shutil.copyfile(template, conf / f"{name}.template")
+        shutil.copyfile(template, target)
+        os.chmod(target, 0o600)
+        print(f"reset: restored {target} from {template.name}")
+    return 0
+
+
+COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""The datastore: executions, audit log and data-file rows on SQLite, PostgreSQL or MySQL.
+
+All queries go through SQLAlchemy Core.  Times are stored as naive UTC and returned as aware UTC
+datetimes; ``to_iso`` prints them for the API.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy
+from sqlalchemy import and_, delete, event, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from bots_scheduler.datastore.tables import Tables, make_tables
+
+log = logging.getLogger(__name__)
+
+ACTIVE_STATES = ("scheduled", "running", "stopping")
+STATES = ("scheduled", "running", "stopping", "stopped", "failed", "succeeded", "timeout",
+          "scheduled error")
+LOG_EVENTS = ("added", "modified", "deleted", "paused", "resumed", "custom_run", "file added",
+              "file deleted")
+
+
+class DatastoreUnavailable(Exception):
+    """The database cannot be reached (start-up: exit 2; while running: HTTP 503)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def to_naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def to_iso(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
+def make_engine(settings_db, pool_size: int = 10) -> sqlalchemy.Engine:
+    url = settings_db.url
+    if settings_db.dbms == "sqlite":
+        path = Path(url.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sqlalchemy.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size, max_overflow=pool_size)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+        return engine
+    connect_args = {"connect_timeout": 5}
+    return sqlalchemy.create_engine(url, pool_pre_ping=True, pool_size=pool_size,
+                                    max_overflow=pool_size, pool_recycle=3600,
+                                    connect_args=connect_args)
+
+
+class Datastore:
+    def __init__(self, settings_db, pool_size: int = 10):
+        self.settings = settings_db
+        self.engine = make_engine(settings_db, pool_size)
+        self.tables: Tables = make_tables(settings_db.executions_table, settings_db.logs_table,
+                                          settings_db.files_table)
+
+    # -- life cycle --------------------------------------------------------------------------
+    def check(self) -> None:
+        """Raise DatastoreUnavailable unless the database answers."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except (DBAPIError, SQLAlchemyError, OSError) as exc:
+            reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
+            raise DatastoreUnavailable(f"cannot reach the {self.settings.dbms} datastore "
+                                       f"{self.settings.describe()}: "
+                                       f"{reason[0] if reason else type(exc).__name__}") from None
+
+    def create_tables(self) -> None:
+        self.tables.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- executions --------------------------------------------------------------------------
+    def add_execution(self, eid: str, job: dict, state: str, scheduled_time: datetime,
+                      description: str = "", hostname: str = "", pid: int = 0,
+                      task_id: str | None = None) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.tables.executions).values(
+                eid=eid, job_id=job["job_id"], job_class_string=job.get("job_class_string", ""),
+                job=json.dumps(job), state=state, hostname=hostname, pid=pid,
+                scheduled_time=to_naive_utc(scheduled_time), updated_time=now,
+                description=description, task_id=task_id))
+
+    def update_execution(self, eid: str, **columns) -> None:
+        columns.setdefault("updated_time", utcnow())
+        for key in ("started_time", "finished_time", "scheduled_time", "updated_time"):
+            if isinstance(columns.get(key), datetime):
+                columns[key] = to_naive_utc(columns[key])
+        with self.engine.begin() as conn:
+            conn.execute(update(self.tables.executions)
+                         .where(self.tables.executions.c.eid == eid).values(**columns))
+
+    def get_execution(self, eid: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.tables.executions)
+                               .where(self.tables.executions.c.eid == eid)).mappings().first()
+        return execution_dict(row, with_result=True) if row else None
+
+    def list_executions(self, start: datetime, end: datetime, limit: int, offset: int = 0,
+                        hidden_classes=(), job_id: str | None = None,
+                        state: str | None = None) -> tuple[list[dict], int]:
+        table = self.tables.executions
+        light = [c for c in table.c if c.name not in ("result", "data")]
+        where = [table.c.scheduled_time >= to_naive_utc(start),
+                 table.c.scheduled_time <= to_naive_utc(end)]
+        if hidden_classes:
+            where.append(table.c.job_class_string.not_in(list(hidden_classes)))
+        if job_id:
+            where.append(table.c.job_id == job_id)
+        if state:
+            where.append(table.c.state == state)
+        condition = and_(*where)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*light).where(condition)
+                                .order_by(table.c.scheduled_time.desc(), table.c.eid)
+                                .limit(limit).offset(offset)).mappings().all()
+            total = conn.execute(select(func.count()).select_from(table).where(condition)).scalar()
+        return [execution_dict(row) for row in rows], int(total or 0)
+
+    def execution_stats(self, start: datetime, end: datetime, hidden_classes=()) -> dict:
+        table = self.tables.executions
+        where = [table.c.scheduled_time >= to_naive_utc(start),
+                 table.c.scheduled_time <= to_naive_utc(end)]
+        if hidden_classes:
+            where.append(table.c.job_class_string.not_in(list(hidden_classes)))
+        day = func.date(table.c.scheduled_time)
+        with self.engine.connect() as conn:
+            by_state = dict(conn.execute(select(table.c.state, func.count())
+                                         .where(and_(*where)).group_by(table.c.state)).all())
+            per_day = conn.execute(select(day, table.c.state, func.count()).where(and_(*where))
+                                   .group_by(day, table.c.state).order_by(day)).all()
+        return {"by_state": {k: int(v) for k, v in by_state.items()},
+                "per_day": [{"day": str(d), "state": s, "count": int(n)} for d, s, n in per_day]}
+
+    def running_executions(self) -> list[str]:
+        table = self.tables.executions
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(table.c.eid)
+                                     .where(table.c.state.in_(ACTIVE_STATES))).scalars())
+
+    def fail_unfinished(self, reason: str, states=ACTIVE_STATES, new_state: str = "failed",
+                        eids=None) -> int:
+        """Mark executions left unfinished (by a crash, or at shutdown) with a reason."""
+        table = self.tables.executions
+        condition = table.c.state.in_(states)
+        if eids is not None:
+            if not eids:
+                return 0
+            condition = and_(condition, table.c.eid.in_(list(eids)))
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(update(table).where(condition).values(
+                state=new_state, description=reason, updated_time=now, finished_time=now))
+        return result.rowcount
+
+    def previous_data(self, job_id: str, before_eid: str):
+        """The stored ``_data`` of the job's latest succeeded execution before ``before_eid``."""
+        table = self.tables.executions
+        with self.engine.connect() as conn:
+            current = conn.execute(select(table.c.scheduled_time)
+                                   .where(table.c.eid == before_eid)).scalar()
+            query = (select(table.c.data)
+                     .where(table.c.job_id == job_id, table.c.state == "succeeded",
+                            table.c.eid != before_eid))
+            if current is not None:
+                query = query.where(table.c.scheduled_time <= current)
+            raw = conn.execute(query.order_by(table.c.scheduled_time.desc()).limit(1)).scalar()
+        return json.loads(raw) if raw else None
+
+    def delete_executions_of(self, job_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(self.tables.executions)
+                         .where(self.tables.executions.c.job_id == job_id))
+
+    # -- audit log ---------------------------------------------------------------------------
+    def add_log(self, job_id: str, job_name: str, event: str, user: str,
+                description: str = "") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.tables.logs).values(
+                job_id=job_id or "", job_name=job_name or "", event=event, user=user or "",
+                created_time=utcnow(), description=description))
+
+    def list_logs(self, start: datetime, end: datetime, limit: int, offset: int = 0,
+                  hidden_job_ids=(), job_id: str | None = None) -> tuple[list[dict], int]:
+        table = self.tables.logs
+        where = [table.c.created_time >= to_naive_utc(start),
+                 table.c.created_time <= to_naive_utc(end)]
+        if hidden_job_ids:
+            where.append(table.c.job_id.not_in(list(hidden_job_ids)))
+        if job_id:
+            where.append(table.c.job_id == job_id)
+        condition = and_(*where)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table).where(condition)
+                                .order_by(table.c.created_time.desc(), table.c.id.desc())
+                                .limit(limit).offset(offset)).mappings().all()
+            total = conn.execute(select(func.count()).select_from(table).where(condition)).scalar()
+        return [log_dict(row) for row in rows], int(total or 0)
+
+
+def execution_dict(row, with_result: bool = False) -> dict:
+    job = json.loads(row["job"]) if row.get("job") else {"job_id": row["job_id"]}
+    out = {
+        "execution_id": row["eid"],
+        "job": job,
+        "job_id": row["job_id"],
+        "state": row["state"],
+        "hostname": row["hostname"] or "",
+        "pid": row["pid"] or 0,
+        "scheduled_time": to_iso(row["scheduled_time"]),
+        "started_time": to_iso(row["started_time"]),
+        "finished_time": to_iso(row["finished_time"]),
+        "updated_time": to_iso(row["updated_time"]),
+        "description": row["description"] or "",
+        "task_id": row["task_id"] or "",
+        "notifications": json.loads(row["notifications"]) if row.get("notifications") else [],
+    }
+    if with_result:
+        out["result"] = row["result"] or ""
+    return out
+
+
+def log_dict(row) -> dict:
+    return {
+        "id": row["id"],
+        "job_id": row["job_id"],
+        "job_name": row["job_name"],
+        "event": row["event"],
+        "user": row["user"],
+        "created_time": to_iso(row["created_time"]),
+        "description": row["description"] or "",
+    }

@@ -1,0 +1,118 @@
+"""The Job object of the REST API: validation of request bodies, and the view of a stored job."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+CRON_FIELDS = ("second", "minute", "hour", "day", "week", "day_of_week", "month")
+API_CRON_FIELDS = ("month", "week", "day", "day_of_week", "hour", "minute")
+# extra per-job options carried in the APScheduler job's kwargs (None: the server's default)
+OPTION_FIELDS = {"notify_changes": (bool, type(None))}
+MAX_NAME = 255
+MAX_ARGS = 100
+
+
+class InvalidJob(ValueError):
+    """A request body that does not describe a valid job: HTTP 400 with this message."""
+
+
+def _cron_value(body: dict, name: str, current: dict | None) -> str:
+    default = "0" if name == "second" else "*"
+    value = body.get(name, current.get(name, default) if current else default)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        value = default
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidJob(f"{name} must be a cron field string such as '*/5', not {value!r}")
+    return str(value).strip()
+
+
+def build_trigger(fields: dict, tz_name: str) -> CronTrigger:
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidJob(f"timezone: unknown time zone {tz_name!r}") from None
+    for name in CRON_FIELDS:
+        try:
+            CronTrigger(**{name: fields[name]}, timezone=tz)
+        except (ValueError, TypeError) as exc:
+            raise InvalidJob(f"{name}: invalid cron field {fields[name]!r}: {exc}") from None
+    try:
+        return CronTrigger(**{name: fields[name] for name in CRON_FIELDS}, timezone=tz)
+    except (ValueError, TypeError) as exc:
+        raise InvalidJob(f"invalid schedule: {exc}") from None
+
+
+def parse_job_body(body, registry, default_tz: str, current: dict | None = None) -> dict:
+    """Validate a POST/PUT body; ``current`` (the stored job) supplies fields a PUT leaves out."""
+    if not isinstance(body, dict):
+        raise InvalidJob("the request body must be a JSON object")
+    current = current or {}
+    job_class_string = body.get("job_class_string", current.get("job_class_string"))
+    if not isinstance(job_class_string, str) or not job_class_string.strip():
+        raise InvalidJob("job_class_string is required (a string such as 'module.ClassName')")
+    klass = registry.get(job_class_string)
+    if klass is None:
+        raise InvalidJob(f"job_class_string: unknown job class {job_class_string!r} "
+                         f"(GET /api/v1/jobclasses lists them)")
+    if not klass.is_enabled():
+        raise InvalidJob(f"job_class_string: job class {job_class_string!r} is disabled")
+    name = body.get("name", current.get("name"))
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidJob("name is required (a non-empty string)")
+    if len(name) > MAX_NAME:
+        raise InvalidJob(f"name is longer than {MAX_NAME} characters")
+    pub_args = body.get("pub_args", current.get("pub_args", []))
+    if pub_args is None:
+        pub_args = []
+    if not isinstance(pub_args, list):
+        raise InvalidJob("pub_args must be a JSON list of arguments")
+    if len(pub_args) > MAX_ARGS:
+        raise InvalidJob(f"pub_args has more than {MAX_ARGS} arguments")
+    tz_name = body.get("timezone", current.get("timezone")) or default_tz
+    if not isinstance(tz_name, str):
+        raise InvalidJob("timezone must be an IANA zone name such as 'Europe/Brussels'")
+    fields = {name_: _cron_value(body, name_, current) for name_ in CRON_FIELDS}
+    trigger = build_trigger(fields, tz_name)
+    options = dict(current.get("options", {}))
+    for key, types in OPTION_FIELDS.items():
+        if key in body:
+            if not isinstance(body[key], types):
+                raise InvalidJob(f"{key} must be true, false or null")
+            options[key] = body[key]
+    return {"job_class_string": job_class_string, "name": name.strip(), "pub_args": pub_args,
+            "timezone": tz_name, "fields": fields, "trigger": trigger, "options": options}
+
+
+def trigger_fields(trigger: CronTrigger) -> dict:
+    return {field.name: str(field) for field in trigger.fields if field.name in CRON_FIELDS}
+
+
+def job_view(job) -> dict:
+    """The API's Job object for an APScheduler job."""
+    job_class_string, job_id, *pub_args = job.args
+    fields = trigger_fields(job.trigger)
+    next_run: datetime | None = job.next_run_time
+    view = {
+        "job_id": job.id,
+        "name": job.name,
+        "job_class_string": job_class_string,
+        "pub_args": list(pub_args),
+        **{name: fields.get(name, "*") for name in API_CRON_FIELDS},
+        "second": fields.get("second", "0"),
+        "timezone": str(job.trigger.timezone),
+        "next_run_time": next_run.isoformat() if next_run else "",
+        "paused": next_run is None,
+    }
+    view.update({key: job.kwargs.get(key) for key in OPTION_FIELDS})
+    return view
+
+
+def describe_changes(old: dict, new: dict) -> str:
+    """A readable diff of two Job views, for the audit log."""
+    keys = ("name", "job_class_string", "pub_args", *API_CRON_FIELDS, "second", "timezone",
+            *OPTION_FIELDS)
+    changes = [f"{key}: {old.get(key)!r} → {new.get(key)!r}" for key in keys
+               if old.get(key) != new.get(key)]
+    return "; ".join(changes) if changes else "no change"

@@ -1,0 +1,174 @@
+"""The scheduling core: APScheduler 3 with the jobs in the configured database.
+
+``JobScheduler`` is what the REST API talks to: it validates job definitions, keeps the audit log
+in step with every change, and hands run-now requests to the same thread pool as scheduled runs.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bots_scheduler.scheduling import jobspec
+from bots_scheduler.scheduling.jobspec import InvalidJob
+
+log = logging.getLogger(__name__)
+
+FIRE = "bots_scheduler.scheduling.runner:fire"
+RUN_NOW_STORE = "runnow"
+
+
+class JobNotFound(LookupError):
+    pass
+
+
+class JobScheduler:
+    def __init__(self, app):
+        self.app = app
+        settings = app.settings
+        self.aps = BackgroundScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=app.datastore.engine,
+                                              tablename=settings.database.jobs_table),
+                RUN_NOW_STORE: MemoryJobStore(),
+            },
+            executors={"default": ThreadPoolExecutor(settings.threadpool_size)},
+            job_defaults={"coalesce": settings.job_coalesce,
+                          "max_instances": settings.job_max_instances,
+                          "misfire_grace_time": settings.job_misfire},
+            timezone=settings.tzinfo,
+        )
+        # serialises read-modify-write sequences on one job (PUT racing PATCH...)
+        self._lock = threading.RLock()
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self, paused: bool = False) -> None:
+        self.aps.start(paused=paused)
+
+    def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    @property
+    def running(self) -> bool:
+        return self.aps.running
+
+    # -- queries -----------------------------------------------------------------------------
+    def _visible(self, view: dict) -> bool:
+        klass = self.app.registry.get(view["job_class_string"])
+        return klass is None or klass.is_enabled()
+
+    def list_jobs(self) -> list[dict]:
+        views = [jobspec.job_view(job) for job in self.aps.get_jobs(jobstore="default")]
+        return [view for view in views if self._visible(view)]
+
+    def get_job(self, job_id: str) -> dict:
+        job = self.aps.get_job(job_id, jobstore="default")
+        if job is None:
+            raise JobNotFound(job_id)
+        view = jobspec.job_view(job)
+        if not self._visible(view):
+            raise JobNotFound(job_id)
+        return view
+
+    def job_snapshot(self, job_id: str) -> dict | None:
+        job = self.aps.get_job(job_id, jobstore="default")
+        return jobspec.job_view(job) if job else None
+
+    def hidden_job_ids(self) -> set[str]:
+        disabled = self.app.registry.disabled_names()
+        if not disabled:
+            return set()
+        return {job.id for job in self.aps.get_jobs(jobstore="default")
+                if job.args and job.args[0] in disabled}
+
+    # -- changes -----------------------------------------------------------------------------
+    def add_job(self, body, user: str) -> str:
+        spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone)
+        job_id = _new_id()
+        self.aps.add_job(FIRE, trigger=spec["trigger"], id=job_id, name=spec["name"],
+                         args=[spec["job_class_string"], job_id, *spec["pub_args"]],
+                         kwargs=spec["options"], jobstore="default", replace_existing=False)
+        view = self.get_job(job_id)
+        self.app.datastore.add_log(job_id, spec["name"], "added", user, _summary(view))
+        return job_id
+
+    def modify_job(self, job_id: str, body, user: str) -> str:
+        with self._lock:
+            old = self.get_job(job_id)
+            current = dict(old, fields={}, options={k: old.get(k) for k in jobspec.OPTION_FIELDS
+                                                   if old.get(k) is not None})
+            spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone,
+                                          current=current)
+            changes = {"name": spec["name"],
+                       "args": [spec["job_class_string"], job_id, *spec["pub_args"]],
+                       "kwargs": spec["options"], "trigger": spec["trigger"]}
+            if not old["paused"]:
+                changes["next_run_time"] = spec["trigger"].get_next_fire_time(
+                    None, datetime.now(spec["trigger"].timezone))
+            self.aps.modify_job(job_id, jobstore="default", **changes)
+            new = self.get_job(job_id)
+        self.app.datastore.add_log(job_id, new["name"], "modified", user,
+                                   jobspec.describe_changes(old, new))
+        return job_id
+
+    def delete_job(self, job_id: str, user: str) -> str:
+        with self._lock:
+            old = self.get_job(job_id)
+            try:
+                self.aps.remove_job(job_id, jobstore="default")
+            except JobLookupError:
+                raise JobNotFound(job_id) from None
+        self.app.datastore.add_log(job_id, old["name"], "deleted", user, _summary(old))
+        return job_id
+
+    def pause_job(self, job_id: str, user: str) -> str:
+        with self._lock:
+            view = self.get_job(job_id)
+            self.aps.pause_job(job_id, jobstore="default")
+        self.app.datastore.add_log(job_id, view["name"], "paused", user, "")
+        return job_id
+
+    def resume_job(self, job_id: str, user: str) -> str:
+        with self._lock:
+            view = self.get_job(job_id)
+            self.aps.resume_job(job_id, jobstore="default")
+        self.app.datastore.add_log(job_id, view["name"], "resumed", user, "")
+        return job_id
+
+    def run_now(self, job_id: str, user: str) -> str:
+        """Queue a run of the job on the executor pool; returns the new execution's id."""
+        view = self.get_job(job_id)
+        if not self.app.registry.is_enabled(view["job_class_string"]):
+            raise InvalidJob(f"job class {view['job_class_string']!r} cannot be run: it is "
+                             f"disabled or cannot be loaded")
+        runner = self.app.runner
+        eid = runner.new_execution(view, "scheduled", f"run now by {user}")
+        options = {key: view.get(key) for key in jobspec.OPTION_FIELDS}
+        self.aps.add_job(FIRE, trigger="date", run_date=datetime.now(timezone.utc),
+                         id=f"run-now-{eid}", name=view["name"], jobstore=RUN_NOW_STORE,
+                         args=[view["job_class_string"], job_id, *view["pub_args"]],
+                         kwargs={**options, "execution_id": eid},
+                         misfire_grace_time=None, max_instances=1)
+        self.app.datastore.add_log(job_id, view["name"], "custom_run", user,
+                                   f"execution {eid}")
+        return eid
+
+
+def _new_id() -> str:
+    import uuid
+    return uuid.uuid4().hex
+
+
+def _summary(view: dict) -> str:
+    cron = " ".join(f"{k}={view[k]}" for k in ("month", "week", "day", "day_of_week", "hour",
+                                                 "minute", "second") if view.get(k) not in
+                    (None, "*") or k == "minute")
+    return (f"class {view['job_class_string']}; pub_args {view['pub_args']!r}; "
+            f"schedule {cron}; timezone {view['timezone']}")

@@ -1,0 +1,124 @@
+"""One running Bots Scheduler: the proxy process, the web server and the scheduler, started and
+stopped together.
+
+Order: datastore check -> proxy (unless --local) -> web server on PORT+1 -> scheduler.  On
+SIGINT/SIGTERM, or when the proxy dies: stop firing, give running executions a grace period,
+record the rest as stopped, stop the web server, then the proxy.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+import signal
+import sys
+
+import tornado.ioloop
+
+from bots_scheduler.app import Application
+from bots_scheduler.datastore.store import DatastoreUnavailable
+from bots_scheduler.settings import Settings, UsageError
+from bots_scheduler.web.server import listen, make_web_app
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 10.0   # seconds running executions get to finish when the server stops
+WATCH_INTERVAL_MS = 1000
+
+
+class Service:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.proxy = None
+        self.exit_status = 0
+        self._stopping = False
+
+    def serve(self) -> int:
+        settings = self.settings
+        secret = None if settings.local else secrets.token_urlsafe(32)
+        if not settings.local:
+            self.proxy = _proxy_process(settings, secret)
+        app = Application(settings, proxy_secret=secret)
+        try:
+            app.prepare()
+        except DatastoreUnavailable as exc:
+            raise UsageError(str(exc)) from None
+        self.app = app
+        loop = tornado.ioloop.IOLoop.current()
+        try:
+            if self.proxy is not None:
+                message = self.proxy.prepare()
+                self.proxy.start()
+                if message:
+                    print(message, flush=True)
+            try:
+                self.http_server = listen(make_web_app(app), settings.scheduler_port)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise UsageError(f"port {settings.scheduler_port} (the scheduler, PORT+1) "
+                                     f"is already in use") from None
+                raise UsageError(f"cannot listen on 127.0.0.1:{settings.scheduler_port}: "
+                                 f"{exc.strerror}") from None
+            app.start()
+        except BaseException:
+            self._stop_proxy()
+            app.datastore.dispose()
+            raise
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda s, _f: loop.add_callback_from_signal(self.stop, s))
+        if self.proxy is not None:
+            tornado.ioloop.PeriodicCallback(self._watch_proxy, WATCH_INTERVAL_MS).start()
+        print(self._banner(), flush=True)
+        loop.start()
+        return self.exit_status
+
+    def _banner(self) -> str:
+        s = self.settings
+        if s.local:
+            return (f"Bots Scheduler is running at http://127.0.0.1:{s.scheduler_port}/ "
+                    f"(local mode, no proxy; datastore: {s.database.dbms})")
+        host = "127.0.0.1" if s.debug else "0.0.0.0"
+        return (f"Bots Scheduler is running at https://{host}:{s.port}/ "
+                f"(authentication proxy; scheduler on 127.0.0.1:{s.scheduler_port}; "
+                f"datastore: {s.database.dbms})")
+
+    def _watch_proxy(self):
+        if self.proxy is not None and not self._stopping and not self.proxy.is_alive():
+            log.error("the authentication proxy stopped unexpectedly; stopping the scheduler")
+            self.exit_status = 1
+            self.stop()
+
+    def stop(self, signum=None):
+        if self._stopping:
+            return
+        self._stopping = True
+        if signum is not None:
+            log.info("received %s: stopping", signal.Signals(signum).name)
+        loop = tornado.ioloop.IOLoop.current()
+        self.http_server.stop()
+        # the grace period blocks; run it off the event loop so in-flight requests finish
+        future = loop.run_in_executor(None, self.app.stop, SHUTDOWN_GRACE)
+        future.add_done_callback(lambda _f: loop.add_callback(self._finish))
+
+    def _finish(self):
+        self._stop_proxy()
+        log.info("stopped")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # a job that ignored the stop request still holds a pool thread: do not wait for it
+        os._exit(self.exit_status)
+
+    def _stop_proxy(self):
+        if self.proxy is not None:
+            self.proxy.stop()
+
+
+def _proxy_process(settings: Settings, secret: str):
+    try:
+        from bots_scheduler.proxy.process import ProxyProcess
+    except ImportError:
+        raise UsageError("the authentication proxy is not available in this installation; "
+                         "run with --local") from None
+    return ProxyProcess(settings, secret=secret)

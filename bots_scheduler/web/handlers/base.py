@@ -1,0 +1,164 @@
+"""What every API handler shares: JSON errors, the user, the worker pool, time ranges, paging."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+import tornado.web
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bots_scheduler.datastore.store import DatastoreUnavailable
+from bots_scheduler.scheduling.jobspec import InvalidJob
+from bots_scheduler.scheduling.scheduler import JobNotFound
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Bots-Proxy-Secret"
+USER_HEADER = "X-Bots-User"
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 5000
+
+
+class ApiError(tornado.web.HTTPError):
+    def __init__(self, status: int, message: str):
+        super().__init__(status, reason=None)
+        self.message = message
+
+
+def came_through_proxy(app, request) -> bool:
+    """True in --local mode, or when the request carries the proxy's per-start secret."""
+    if app.proxy_secret is None:
+        return True
+    given = request.headers.get(SECRET_HEADER, "")
+    return hmac.compare_digest(given.encode(), app.proxy_secret.encode())
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Refuses requests that bypass the proxy while it is in use; knows the user."""
+
+    @property
+    def application_ctx(self):
+        return self.settings["bots_app"]
+
+    def prepare(self):
+        if not came_through_proxy(self.application_ctx, self.request):
+            raise ApiError(403, "forbidden: use the authentication proxy")
+
+    @property
+    def user(self) -> str:
+        if self.application_ctx.proxy_secret is not None:
+            return self.request.headers.get(USER_HEADER, "") or "unknown"
+        return self.application_ctx.local_user
+
+    def set_default_headers(self):
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            message = exc.message
+        elif isinstance(exc, tornado.web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        else:
+            message = self._reason
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"error": message}))
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, tornado.web.HTTPError):
+            return  # expected: user errors are answered, not logged as failures
+        super().log_exception(typ, value, tb)
+
+
+class ApiHandler(BaseHandler):
+    max_body = 1024 * 1024   # JSON bodies above this are refused with 413
+
+    def set_default_headers(self):
+        super().set_default_headers()
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+
+    def prepare(self):
+        super().prepare()
+        if len(self.request.body or b"") > self.max_body:
+            raise ApiError(413, f"request body larger than {self.max_body} bytes")
+
+    async def blocking(self, fn, *args, **kwargs):
+        """Run ``fn`` on the --max-workers pool; map domain errors to HTTP answers."""
+        pool = self.settings["worker_pool"]
+        loop = tornado.ioloop.IOLoop.current()
+        try:
+            return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
+        except JobNotFound as exc:
+            raise ApiError(404, f"no job with id {exc.args[0]!r}") from None
+        except InvalidJob as exc:
+            raise ApiError(400, str(exc)) from None
+        except (OperationalError, DatastoreUnavailable) as exc:
+            log.warning("datastore unavailable: %s", str(exc).splitlines()[0])
+            raise ApiError(503, "the datastore is unavailable; try again shortly") from None
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise ApiError(503, "the datastore is unavailable; try again shortly") from None
+            raise
+
+    def reply(self, payload, status: int = 200):
+        self.set_status(status)
+        self.finish(json.dumps(payload, default=str))
+
+    def json_body(self) -> dict:
+        # the body is read as JSON whatever its declared type (ndscheduler clients vary);
+        # cross-site form posts are stopped by the proxy's CSRF check
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"malformed JSON body: {exc}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "the request body must be a JSON object")
+        return body
+
+    def time_range(self) -> tuple[datetime, datetime]:
+        end = self._time_arg("time_range_end") or datetime.now(timezone.utc)
+        start = self._time_arg("time_range_start") or end - timedelta(days=1)
+        if start > end:
+            raise ApiError(400, "time_range_start is after time_range_end")
+        return start, end
+
+    def _time_arg(self, name: str) -> datetime | None:
+        value = self.get_query_argument(name, None)
+        if not value:
+            return None
+        try:
+            text = value.strip().replace("Z", "+00:00")
+            if "T" in text:   # an unencoded "+01:00" offset arrives as " 01:00"
+                text = text.replace(" ", "+")
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ApiError(400, f"{name}: {value!r} is not an ISO 8601 timestamp") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+
+    def paging(self, default: int = DEFAULT_LIMIT) -> tuple[int, int]:
+        limit = self._int_arg("limit", default, 1, MAX_LIMIT)
+        offset = self._int_arg("offset", 0, 0, 10**12)
+        return limit, offset
+
+    def _int_arg(self, name, default, low, high) -> int:
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ApiError(400, f"{name} must be a whole number, not {value!r}") from None
+        if not low <= number <= high:
+            raise ApiError(400, f"{name} must be between {low} and {high}")
+        return number
+
+
+class NotFoundHandler(ApiHandler):
+    def prepare(self):
+        super().prepare()
+        raise ApiError(404, f"no such resource: {self.request.path}")

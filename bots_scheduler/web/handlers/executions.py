@@ -1,0 +1,58 @@
+"""/api/v1/executions (list, one, run now, stats) and /api/v1/logs."""
+from __future__ import annotations
+
+from bots_scheduler.datastore.store import STATES
+from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+
+
+class ExecutionsHandler(ApiHandler):
+    async def get(self, execution_id=None):
+        app = self.application_ctx
+        if execution_id:
+            execution = await self.blocking(app.datastore.get_execution, execution_id)
+            hidden = app.registry.disabled_names()
+            if execution is None or execution["job"].get("job_class_string") in hidden:
+                raise ApiError(404, f"no execution with id {execution_id!r}")
+            self.reply(execution)
+            return
+        start, end = self.time_range()
+        limit, offset = self.paging()
+        state = self.get_query_argument("state", None) or None
+        if state is not None and state not in STATES:
+            raise ApiError(400, f"state must be one of {', '.join(STATES)}")
+        job_id = self.get_query_argument("job_id", None) or None
+        rows, total = await self.blocking(app.datastore.list_executions, start, end, limit,
+                                          offset, app.registry.disabled_names(), job_id, state)
+        self.reply({"executions": rows, "total": total, "limit": limit, "offset": offset,
+                    "next_offset": offset + len(rows) if offset + len(rows) < total else None})
+
+    async def post(self, job_id=None):
+        if not job_id:
+            raise ApiError(405, "run a job with POST /api/v1/executions/{job_id}")
+        app = self.application_ctx
+        eid = await self.blocking(app.scheduler.run_now, job_id, self.user)
+        self.reply({"execution_id": eid})
+
+
+class ExecutionStatsHandler(ApiHandler):
+    async def get(self):
+        app = self.application_ctx
+        start, end = self.time_range()
+        stats = await self.blocking(app.datastore.execution_stats, start, end,
+                                    app.registry.disabled_names())
+        self.reply(stats)
+
+
+class LogsHandler(ApiHandler):
+    async def get(self):
+        app = self.application_ctx
+        start, end = self.time_range()
+        limit, offset = self.paging()
+        job_id = self.get_query_argument("job_id", None) or None
+
+        def query():
+            return app.datastore.list_logs(start, end, limit, offset,
+                                           app.scheduler.hidden_job_ids(), job_id)
+        rows, total = await self.blocking(query)
+        self.reply({"logs": rows, "total": total, "limit": limit, "offset": offset,
+                    "next_offset": offset + len(rows) if offset + len(rows) < total else None})

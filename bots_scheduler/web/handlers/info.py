@@ -1,0 +1,40 @@
+"""/api/v1/info (server facts for the UI) and /api/v1/cron/preview (next run times)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from bots_scheduler import __version__
+from bots_scheduler.scheduling.jobspec import CRON_FIELDS, InvalidJob, build_trigger
+from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+
+PREVIEW_COUNT = 5
+
+
+class InfoHandler(ApiHandler):
+    def get(self):
+        app = self.application_ctx
+        self.reply({"version": __version__, "timezone": app.settings.timezone,
+                    "user": self.user, "local": app.proxy_secret is None})
+
+
+class CronPreviewHandler(ApiHandler):
+    def get(self):
+        app = self.application_ctx
+        fields = {}
+        for name in CRON_FIELDS:
+            value = (self.get_query_argument(name, "") or "").strip()
+            fields[name] = value or ("0" if name == "second" else "*")
+        tz_name = self.get_query_argument("timezone", "") or app.settings.timezone
+        try:
+            trigger = build_trigger(fields, tz_name)
+        except InvalidJob as exc:
+            raise ApiError(400, str(exc)) from None
+        times, previous = [], None
+        now = datetime.now(trigger.timezone)
+        for _ in range(PREVIEW_COUNT):
+            nxt = trigger.get_next_fire_time(previous, previous or now)
+            if nxt is None:
+                break
+            times.append(nxt.isoformat())
+            previous = nxt
+        self.reply({"next_run_times": times, "timezone": str(trigger.timezone)})

@@ -1,0 +1,58 @@
+"""/api/v1/jobs: list, add, read, modify, delete, pause (PATCH) and resume (OPTIONS)."""
+from __future__ import annotations
+
+from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+
+
+class JobsHandler(ApiHandler):
+    async def get(self, job_id=None):
+        scheduler = self.application_ctx.scheduler
+        if job_id:
+            self.reply(await self.blocking(scheduler.get_job, job_id))
+            return
+        limit, offset = self.paging(default=100000)
+        query = (self.get_query_argument("q", "") or "").strip().lower()
+        jobs = await self.blocking(scheduler.list_jobs)
+        if query:
+            jobs = [job for job in jobs if query in job["name"].lower()
+                    or query in job["job_class_string"].lower()]
+        self.reply({"jobs": jobs[offset:offset + limit], "total": len(jobs),
+                    "limit": limit, "offset": offset})
+
+    async def post(self, job_id=None):
+        if job_id:
+            raise ApiError(405, "POST /api/v1/jobs adds a job; use PUT to modify one")
+        body = self.json_body()
+        new_id = await self.blocking(self.application_ctx.scheduler.add_job, body, self.user)
+        self.reply({"job_id": new_id}, status=201)
+
+    async def put(self, job_id=None):
+        self._need_id(job_id)
+        body = self.json_body()
+        await self.blocking(self.application_ctx.scheduler.modify_job, job_id, body, self.user)
+        self.reply({"job_id": job_id})
+
+    async def delete(self, job_id=None):
+        self._need_id(job_id)
+        await self.blocking(self.application_ctx.scheduler.delete_job, job_id, self.user)
+        self.reply({"job_id": job_id})
+
+    async def patch(self, job_id=None):
+        self._need_id(job_id)
+        await self.blocking(self.application_ctx.scheduler.pause_job, job_id, self.user)
+        self.reply({"job_id": job_id})
+
+    async def options(self, job_id=None):
+        self._need_id(job_id)
+        await self.blocking(self.application_ctx.scheduler.resume_job, job_id, self.user)
+        self.reply({"job_id": job_id})
+
+    @staticmethod
+    def _need_id(job_id):
+        if not job_id:
+            raise ApiError(405, "this method needs a job id: /api/v1/jobs/{job_id}")
+
+
+class JobClassesHandler(ApiHandler):
+    async def get(self):
+        self.reply({"job_classes": self.application_ctx.registry.describe()})

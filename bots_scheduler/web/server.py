@@ -1,0 +1,76 @@
+"""The Tornado web server: REST API routes and the single-page UI."""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import tornado.httpserver
+import tornado.web
+
+from bots_scheduler.web.handlers.base import BaseHandler, NotFoundHandler, came_through_proxy
+from bots_scheduler.web.handlers.executions import (ExecutionsHandler, ExecutionStatsHandler,
+                                                    LogsHandler)
+from bots_scheduler.web.handlers.info import CronPreviewHandler, InfoHandler
+from bots_scheduler.web.handlers.jobs import JobClassesHandler, JobsHandler
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+# the connection-level cap; JSON handlers refuse much less (ApiHandler.max_body) with a 413
+MAX_BODY = 64 * 1024 * 1024
+
+
+class IndexHandler(BaseHandler):
+    def get(self):
+        index = STATIC_DIR / "index.html"
+        if not index.is_file():
+            raise tornado.web.HTTPError(404)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(index.read_bytes())
+
+
+class StaticHandler(tornado.web.StaticFileHandler):
+    """Static assets; refused like the API when a request bypasses the proxy."""
+
+    def prepare(self):
+        if not came_through_proxy(self.settings["bots_app"], self.request):
+            raise tornado.web.HTTPError(403)
+
+
+def routes() -> list:
+    return [
+        (r"/", IndexHandler),
+        (r"/static/(.*)", StaticHandler, {"path": str(STATIC_DIR)}),
+        (r"/api/v1/info/?", InfoHandler),
+        (r"/api/v1/cron/preview/?", CronPreviewHandler),
+        (r"/api/v1/jobclasses/?", JobClassesHandler),
+        (r"/api/v1/jobs/?", JobsHandler),
+        (r"/api/v1/jobs/([^/]+)/?", JobsHandler),
+        (r"/api/v1/executions/stats/?", ExecutionStatsHandler),
+        (r"/api/v1/executions/?", ExecutionsHandler),
+        (r"/api/v1/executions/([^/]+)/?", ExecutionsHandler),
+        (r"/api/v1/logs/?", LogsHandler),
+    ]
+
+
+def make_web_app(app) -> tornado.web.Application:
+    pool = ThreadPoolExecutor(max_workers=app.settings.max_workers, thread_name_prefix="web")
+    return tornado.web.Application(
+        routes(), default_handler_class=NotFoundHandler, bots_app=app, worker_pool=pool,
+        debug=False, autoreload=False, compress_response=True,
+        log_function=_log_request)
+
+
+def listen(web_app, port: int) -> tornado.httpserver.HTTPServer:
+    server = tornado.httpserver.HTTPServer(web_app, max_body_size=MAX_BODY, xheaders=False)
+    server.listen(port, address="127.0.0.1")
+    return server
+
+
+def _log_request(handler):
+    status = handler.get_status()
+    level = logging.WARNING if status >= 500 else logging.DEBUG
+    logging.getLogger("bots_scheduler.access").log(
+        level, "%d %s %s %.1fms", status, handler.request.method, handler.request.uri,
+        1000.0 * handler.request.request_time())
