@@ -7,6 +7,7 @@ from typing import Callable
 
 from bots_scheduler.datastore.store import Datastore
 from bots_scheduler.jobs.loader import JobRegistry
+from bots_scheduler.notifications.notifier import Notifier
 from bots_scheduler.scheduling.runner import Runner, RunOutcome
 from bots_scheduler.scheduling.scheduler import JobScheduler
 from bots_scheduler.settings import Settings
@@ -28,6 +29,8 @@ class Application:
         self.runner = Runner(self)
         self.scheduler = JobScheduler(self)
         self.run_listeners: list[Callable[[RunOutcome], None]] = []
+        self.notifier = Notifier.from_settings(settings, self.datastore)
+        self.run_listeners.append(self.notifier.on_run_finished)
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
@@ -41,6 +44,7 @@ class Application:
 
     def start(self) -> None:
         self.runner.install()
+        self.notifier.start()
         self.scheduler.start()
 
     def stop(self, grace: float = 10.0) -> None:
@@ -53,6 +57,7 @@ class Application:
                 f"(after a {grace:g} s grace period)", new_state="stopped", eids=left)
             log.warning("%d execution(s) still running after %gs recorded as stopped",
                         len(left), grace)
+        self.notifier.stop()
         self.datastore.dispose()
 
 

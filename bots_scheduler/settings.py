@@ -235,4 +235,6 @@ def build_run_settings(args) -> Settings:
         certificate=readable_file("--certificate", args.certificate) if args.certificate else None,
         htpasswd=readable_file("--htpasswd", args.htpasswd) if args.htpasswd else None,
     )
+    from bots_scheduler.notifications.profiles import load_profiles
+    load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now
     return settings

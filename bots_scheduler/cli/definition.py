@@ -116,6 +116,15 @@ def build_destroy_parser(sub, name, help_text):
     return cmd
 
 
+def build_smtp_test_parser(sub):
+    text = "send a test message through an SMTP profile"
+    cmd = sub.add_parser("smtp-test", help=text, description=text, formatter_class=_Formatter)
+    cmd.add_argument("profile", metavar="PROFILE", help="profile (INI section) to test")
+    cmd.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
+                     help="SMTP INI file")
+    return cmd
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bots-scheduler",
                      description="Bots Scheduler: cron-style scheduling of security and OSINT "
@@ -128,4 +137,5 @@ def build_parser() -> argparse.ArgumentParser:
     build_destroy_parser(sub, "clean", "remove the SQLite datastore and the data files")
     build_destroy_parser(sub, "reset", "clean, then restore conf/*.ini from the templates "
                                        "where missing")
+    build_smtp_test_parser(sub)
     return parser

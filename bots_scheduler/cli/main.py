@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from bots_scheduler.cli.definition import build_parser
+from bots_scheduler.notifications.smtp_test import command_smtp_test
 from bots_scheduler.settings import (UsageError, build_run_settings, data_directory,
                                      database_settings)
 
@@ -120,7 +121,8 @@ def command_reset(args) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset}
+COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
+            "smtp-test": command_smtp_test}
 
 
 if __name__ == "__main__":
