@@ -1,0 +1,210 @@
+"""What a data file may be called and what it may contain.
+
+Names are relative paths inside the data folder; contents are UTF-8 text lists.  Every refusal
+raises ``DataFileError`` whose message names the reason (and, for contents, the line), and
+whose ``status`` is the HTTP status the API answers with.
+"""
+from __future__ import annotations
+
+import codecs
+import posixpath
+import unicodedata
+from urllib.parse import unquote
+
+ALLOWED_EXTENSIONS = (".dat", ".lst", ".raw", ".txt")
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+MAX_NAME_LENGTH = 255          # characters of the whole relative path (the table's key)
+MAX_COMPONENT_BYTES = 255      # what common file systems allow for one name
+MAX_DESCRIPTION_LENGTH = 255
+_BOM = "\ufeff"
+
+
+class DataFileError(Exception):
+    """A data file refused or not found; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# -- names -------------------------------------------------------------------------------------
+
+def check_name(name) -> str:
+    """The relative path ``name`` if it is an acceptable data-file name, else DataFileError."""
+    if not isinstance(name, str) or name == "":
+        raise DataFileError("file name is empty")
+    if "\x00" in name:
+        raise DataFileError("file name contains a NUL byte")
+    _check_characters(name)
+    if "\\" in name:
+        raise DataFileError(f"file name {name!r} contains a backslash; use / between folders")
+    if name.startswith("/"):
+        raise DataFileError(f"file name {name!r} is an absolute path; give a path relative to "
+                            f"the data folder")
+    for variant in _decoded_variants(name):
+        if _is_traversal(variant):
+            raise DataFileError(f"file name {name!r} leaves the data folder (path traversal)")
+    if len(name) > MAX_NAME_LENGTH:
+        raise DataFileError(f"file name is longer than {MAX_NAME_LENGTH} characters")
+    for part in name.split("/"):
+        _check_component(name, part)
+    extension = posixpath.splitext(name)[1].lower()
+    if extension not in ALLOWED_EXTENSIONS:
+        shown = f"extension {extension!r}" if extension else "no extension"
+        raise DataFileError(f"file name {name!r} has {shown}; allowed: "
+                            f"{' '.join(ALLOWED_EXTENSIONS)}")
+    return name
+
+
+def _check_characters(name: str) -> None:
+    for char in name:
+        if unicodedata.category(char).startswith("C"):
+            raise DataFileError(f"file name {name!r} contains the control or invisible "
+                                f"character U+{ord(char):04X}")
+
+
+def _decoded_variants(name: str):
+    """The name as the server or a later tool might decode it: percent-decoding (repeated,
+    for double encoding) and Unicode compatibility folding (fullwidth dots and slashes)."""
+    seen = [name]
+    current = name
+    for _ in range(3):
+        current = unquote(current)
+        seen.append(current)
+    seen.extend(unicodedata.normalize("NFKC", variant) for variant in list(seen))
+    return seen
+
+
+def _is_traversal(path: str) -> bool:
+    if path.startswith(("/", "\\")):
+        return True
+    parts = path.replace("\\", "/").split("/")
+    return any(part.strip() == ".." for part in parts)
+
+
+def _check_component(name: str, part: str) -> None:
+    if part == "":
+        raise DataFileError(f"file name {name!r} has an empty folder name (// or a trailing /)")
+    if part == ".":
+        raise DataFileError(f"file name {name!r} contains a '.' folder")
+    if part.startswith("."):
+        raise DataFileError(f"file name {name!r}: names starting with '.' are reserved "
+                            f"(hidden and temporary files)")
+    if part != part.strip():
+        raise DataFileError(f"file name {name!r}: a name may not start or end with a space")
+    if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        raise DataFileError(f"file name {name!r}: one name is longer than "
+                            f"{MAX_COMPONENT_BYTES} bytes")
+
+
+# -- contents ------------------------------------------------------------------------------------
+
+def format_size(size: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            value = size / factor
+            return f"{value:g} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+class ContentChecker:
+    """Checks a file's bytes as they arrive (``feed`` then ``finish``), so that an upload is
+    validated while it streams to disk, in constant memory whatever the line lengths.
+    Collects the description (a first line ``# text``) and the entry count (non-empty lines
+    that are not ``#`` comments)."""
+
+    def __init__(self, max_size: int = DEFAULT_MAX_SIZE):
+        self.max_size = max_size
+        self.size = 0
+        self.entries = 0
+        self.description = ""
+        self.line_number = 1          # the line being read
+        self._column = 0              # characters read of that line
+        self._first_char = None       # its first non-blank character
+        self._first_line = ""         # the start of line 1 (the description)
+        self._undecoded = b""         # a UTF-8 sequence cut by the chunk boundary
+        self._carriage_return = False # a \r that ended the last chunk: CRLF or an error
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_size:
+            raise DataFileError(f"file is larger than the limit of {format_size(self.max_size)}",
+                                status=413)
+        data = self._undecoded + bytes(chunk)
+        text, used = self._decode(data, final=False)
+        self._undecoded = data[used:]
+        self._take_text(text, final=False)
+
+    def finish(self) -> None:
+        text, _ = self._decode(self._undecoded, final=True)
+        self._undecoded = b""
+        self._take_text(text, final=True)
+        if self._column:
+            self._end_line()
+
+    # -- internals --
+    def _decode(self, data: bytes, final: bool):
+        try:
+            return codecs.utf_8_decode(data, "strict", final)
+        except UnicodeDecodeError as exc:
+            # read the valid part first: an earlier problem is reported first, the line is right
+            good, _ = codecs.utf_8_decode(data[:exc.start], "strict", True)
+            self._take_text(good, final=False)
+            raise DataFileError(f"not UTF-8 text (binary content?): invalid byte "
+                                f"0x{data[exc.start]:02x} on line {self.line_number}") from None
+
+    def _take_text(self, text: str, final: bool) -> None:
+        if self._carriage_return:
+            text = "\r" + text
+            self._carriage_return = False
+        pieces = text.split("\n")
+        for piece in pieces[:-1]:
+            self._extend_line(piece[:-1] if piece.endswith("\r") else piece)
+            self._end_line()
+        last = pieces[-1]
+        if last.endswith("\r") and not final:
+            self._carriage_return = True
+            last = last[:-1]
+        self._extend_line(last)
+
+    def _extend_line(self, piece: str) -> None:
+        if not piece:
+            return
+        if self.line_number == 1 and self._column == 0 and piece.startswith(_BOM):
+            piece = piece[1:]
+        if not piece.replace("\t", " ").isprintable():
+            self._refuse_character(piece)
+        if self._first_char is None and piece.strip():
+            self._first_char = piece.lstrip()[0]
+        if self.line_number == 1 and len(self._first_line) < 4 * MAX_DESCRIPTION_LENGTH:
+            self._first_line += piece[:4 * MAX_DESCRIPTION_LENGTH]
+        self._column += len(piece)
+
+    def _refuse_character(self, piece: str) -> None:
+        for index, char in enumerate(piece):
+            if char == "\t" or char.isprintable():
+                continue
+            where = f"line {self.line_number}, column {self._column + index + 1}"
+            if char == "\x00":
+                raise DataFileError(f"binary content: NUL byte on {where}")
+            if char == "\r":
+                raise DataFileError(f"carriage return not followed by a newline on {where}")
+            raise DataFileError(f"non-printable character U+{ord(char):04X} on {where}")
+
+    def _end_line(self) -> None:
+        if self._first_char == "#" and self.line_number == 1:
+            self.description = self._first_line.strip()[1:].strip()[:MAX_DESCRIPTION_LENGTH]
+        elif self._first_char not in (None, "#"):
+            self.entries += 1
+        self.line_number += 1
+        self._column = 0
+        self._first_char = None
+
+
+def check_content(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> ContentChecker:
+    """Checks a whole file held in memory; returns the checker with description and entries."""
+    checker = ContentChecker(max_size)
+    checker.feed(data)
+    checker.finish()
+    return checker
