@@ -1,0 +1,185 @@
+"""The mitmproxy addon in front of the scheduler (CONTRACT §5); script.py hands it to mitmdump.
+
+For every request, in order: plain HTTP is redirected to https and goes no further; a client
+address with too many recent failures gets 429; Basic credentials are checked against the
+htpasswd file (401 with a challenge otherwise); state-changing requests that a cross-site page
+could have sent get 403; then the client's own identity headers are dropped, the user name and
+the per-start secret are added, and the request goes to the scheduler. Every response leaving
+the proxy gets the security headers. Passwords are never written to flow metadata or logs.
+
+The secret comes from the environment, not argv: another local user can read a process's
+arguments but not its environment.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from mitmproxy import ctx, exceptions, http
+
+from bots_scheduler.proxy import policy
+from bots_scheduler.proxy.credentials import Authenticator
+from bots_scheduler.proxy.limiter import FailureLimiter
+from bots_scheduler.proxy.policy import PARENT_ENV, SECRET_ENV
+
+log = logging.getLogger("bots_scheduler.proxy")
+
+# A refused request with a larger body is cut off rather than read: the proxy never buffers
+# big bodies for clients that have not authenticated.
+MAX_REFUSED_BODY = 64 * 1024
+VERIFY_THREADS = 2
+
+
+class BotsAuth:
+    def __init__(self):
+        self.secret = os.environ.get(SECRET_ENV)
+        self.parent_pid = _int_or_none(os.environ.get(PARENT_ENV))
+        self.executor = ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="htpasswd")
+        self.authenticator: Authenticator | None = None
+        self.limiter = FailureLimiter()
+        self._watch_task = None
+
+    def load(self, loader):
+        loader.add_option("bots_htpasswd", str, "", "htpasswd file of the users")
+        loader.add_option("bots_max_failures", int, 10,
+                          "failed logins from one address that trigger a block")
+        loader.add_option("bots_failure_window", int, 60, "seconds over which failures count")
+        loader.add_option("bots_block_seconds", int, 60, "how long a blocked address waits")
+        loader.add_option("bots_auth_cache_seconds", int, 60,
+                          "how long verified credentials are remembered")
+
+    def configure(self, updated):
+        if not self.secret:
+            raise exceptions.OptionsError(f"{SECRET_ENV} is not set: refusing to run without "
+                                          f"the secret shared with the scheduler")
+        options = ctx.options
+        if "bots_htpasswd" in updated:
+            if not options.bots_htpasswd:
+                raise exceptions.OptionsError("bots_htpasswd is not set")
+            self.authenticator = Authenticator(Path(options.bots_htpasswd), self.executor,
+                                               cache_seconds=options.bots_auth_cache_seconds)
+            self.authenticator.refresh()
+        elif "bots_auth_cache_seconds" in updated and self.authenticator:
+            self.authenticator.cache_seconds = options.bots_auth_cache_seconds
+        if updated & {"bots_max_failures", "bots_failure_window", "bots_block_seconds"}:
+            self.limiter = FailureLimiter(options.bots_max_failures,
+                                          options.bots_failure_window,
+                                          options.bots_block_seconds)
+
+    def running(self):
+        if self.parent_pid is not None and self._watch_task is None:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch_parent())
+
+    def done(self):
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def requestheaders(self, flow: http.HTTPFlow) -> None:
+        request = flow.request
+        if not flow.client_conn.tls_established:
+            self._redirect_to_https(flow)
+            return
+        client = flow.client_conn.peername[0]
+        blocked = self.limiter.blocked_for(client)
+        if blocked:
+            self._refuse(flow, 429, "too many failed logins from this address; try again later",
+                         {"Retry-After": str(int(blocked) + 1)})
+            return
+        credentials = policy.parse_basic(request.headers.get("Authorization", ""))
+        if credentials is None:
+            self._challenge(flow, "authentication required")
+            return
+        user, password = credentials
+        if not await self._check(user, password):
+            self.limiter.failed(client)
+            log.warning("login failed for user %r from %s", user, client)
+            self._challenge(flow, "wrong user name or password")
+            return
+        refusal = policy.csrf_refusal(request.method, request.headers, request.host_header)
+        if refusal:
+            self._refuse(flow, 403, refusal)
+            return
+        self._forward_as(flow, user)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        add_security_headers(flow.response)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        add_security_headers(flow.response)  # responses made by addons skip responseheaders
+
+    async def _check(self, user: str, password: str) -> bool:
+        try:
+            return await self.authenticator.check(user, password)
+        except Exception:
+            log.exception("password check failed")
+            return False
+
+    def _forward_as(self, flow: http.HTTPFlow, user: str) -> None:
+        headers = flow.request.headers
+        for name in list(headers.keys()):
+            if name.lower().startswith(policy.IDENTITY_PREFIX):
+                del headers[name]
+        del headers["Authorization"]
+        headers[policy.USER_HEADER] = policy.encode_user(user)
+        headers[policy.SECRET_HEADER] = self.secret
+        headers["X-Forwarded-For"] = flow.client_conn.peername[0]
+        headers["X-Forwarded-Proto"] = "https"
+
+    def _redirect_to_https(self, flow: http.HTTPFlow) -> None:
+        location = policy.https_location(flow.request.host_header, flow.request.path)
+        if location is None:
+            self._refuse(flow, 400, "this server only speaks HTTPS")
+        else:
+            self._refuse(flow, 308, "this server only speaks HTTPS", {"Location": location})
+
+    def _challenge(self, flow: http.HTTPFlow, message: str) -> None:
+        challenge = f'Basic realm="{policy.REALM}", charset="UTF-8"'
+        self._refuse(flow, 401, message, {"WWW-Authenticate": challenge})
+
+    def _refuse(self, flow: http.HTTPFlow, status: int, message: str, headers=None) -> None:
+        if _declared_body_size(flow.request) > MAX_REFUSED_BODY:
+            flow.kill()
+            return
+        flow.request.stream = False  # never stream a request we answer ourselves
+        flow.response = http.Response.make(
+            status, policy.error_body(message),
+            {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})})
+        add_security_headers(flow.response)
+
+    async def _watch_parent(self):
+        """Exit when the launcher is gone, even if it was killed without stopping us."""
+        while True:
+            await asyncio.sleep(0.5)
+            if os.getppid() != self.parent_pid:
+                log.error("the scheduler launcher (pid %s) is gone; stopping the proxy",
+                          self.parent_pid)
+                ctx.master.shutdown()
+                return
+
+
+def add_security_headers(response: http.Response | None) -> None:
+    if response is None:
+        return
+    for name, value in policy.SECURITY_HEADERS.items():
+        response.headers[name] = value
+    if "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = policy.CONTENT_SECURITY_POLICY
+
+
+def _declared_body_size(request: http.Request) -> int:
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        return MAX_REFUSED_BODY + 1  # unknown length: assume large
+    try:
+        return int(request.headers.get("Content-Length", "0"))
+    except ValueError:
+        return MAX_REFUSED_BODY + 1
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+

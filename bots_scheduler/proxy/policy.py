@@ -1,0 +1,114 @@
+"""What the proxy decides about a request, as plain functions of its parts (no mitmproxy here).
+
+Kept apart from the addon so the rules read on one page and are tested without a proxy.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from urllib.parse import quote
+
+SECRET_ENV = "BOTS_SCHEDULER_PROXY_SECRET"   # how the launcher hands the secret to the proxy
+PARENT_ENV = "BOTS_SCHEDULER_PARENT_PID"
+SECRET_HEADER = "X-Bots-Proxy-Secret"
+USER_HEADER = "X-Bots-User"
+IDENTITY_PREFIX = "x-bots-"
+REALM = "Bots Scheduler"
+
+# The UI needs no inline script; reports are shown in a sandboxed frame (srcdoc inherits this
+# policy) and may use inline styles and data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "frame-src 'self' blob: data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# What an HTML form (or a "simple" cross-site fetch) can send without a CORS preflight.
+FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data",
+                                "text/plain", ""})
+CUSTOM_CLIENT_HEADER = "X-Requested-With"
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+# User names travel percent-encoded so any UTF-8 name survives a latin-1 header.
+_USER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def parse_basic(header: str) -> tuple[str, str] | None:
+    """(user, password) from an Authorization header, or None. The password may contain ':'."""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        text = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        text = decoded.decode("latin-1")  # what older clients send
+    user, colon, password = text.partition(":")
+    if not colon or not user:
+        return None
+    return user, password
+
+
+def encode_user(user: str) -> str:
+    return quote(user, safe=_USER_SAFE)
+
+
+def https_location(host_header: str | None, path: str) -> str | None:
+    """Where a plain-HTTP request is sent, or None when its Host header is unusable."""
+    host = (host_header or "").strip()
+    if not _HOST.match(host):
+        return None
+    if not path.startswith("/"):
+        path = "/"
+    return f"https://{host}{path}"
+
+
+def own_origin(host_header: str | None) -> str | None:
+    host = (host_header or "").strip().lower()
+    if not _HOST.match(host):
+        return None
+    if host.endswith(":443"):
+        host = host[:-4]
+    return f"https://{host}"
+
+
+def csrf_refusal(method: str, headers, host_header: str | None) -> str | None:
+    """Why a state-changing request may be a cross-site forgery, or None when it is safe.
+
+    Browsers replay Basic credentials on cross-site requests. A request is accepted when the
+    browser says it comes from our own origin, or when it is something a cross-site page
+    cannot send without a CORS preflight (which never carries credentials, so it fails here):
+    a method other than POST, a JSON body, or a custom header.
+    """
+    if method.upper() not in STATE_CHANGING:
+        return None
+    origin = headers.get("Origin")
+    if origin is not None:
+        if origin.strip().lower().rstrip("/") == own_origin(host_header):
+            return None
+        return f"cross-origin request from {origin[:100]!r} refused"
+    fetch_site = headers.get("Sec-Fetch-Site", "").strip().lower()
+    if fetch_site in ("cross-site", "same-site"):
+        return "cross-site request refused"
+    if method.upper() != "POST":
+        return None
+    content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type not in FORM_CONTENT_TYPES or headers.get(CUSTOM_CLIENT_HEADER):
+        return None
+    return (f"a POST with content type {content_type or 'none'!r} needs an Origin header of "
+            f"this site or an {CUSTOM_CLIENT_HEADER} header (cross-site request forgery "
+            f"protection)")
+
+
+def error_body(message: str) -> bytes:
+    return json.dumps({"error": message}).encode()

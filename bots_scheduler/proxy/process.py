@@ -1,0 +1,169 @@
+"""mitmdump in reverse mode, in its own process, started and stopped by the launcher (CONTRACT §5).
+
+The proxy's output goes to the ``bots_scheduler.proxy.mitmdump`` logger; its last lines explain
+a failed start. The proxy watches its parent and exits when the launcher is gone, so it never
+outlives it even after a SIGKILL.
+"""
+from __future__ import annotations
+
+import collections
+import errno
+import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bots_scheduler.proxy import htpasswd
+from bots_scheduler.proxy.policy import PARENT_ENV, SECRET_ENV
+from bots_scheduler.settings import UsageError
+
+log = logging.getLogger("bots_scheduler.proxy.mitmdump")
+
+SCRIPT = Path(__file__).with_name("script.py")
+DEFAULT_HTPASSWD = Path(".htpasswd")
+DEFAULT_USER = "administrator"
+# Above the scheduler's own upload limit, so that the scheduler's 413 is what users see.
+BODY_SIZE_LIMIT = "80m"
+LAST_LINES = 30
+MITMDUMP = "import sys; from mitmproxy.tools.main import mitmdump; sys.exit(mitmdump())"
+
+
+class ProxyProcess:
+    def __init__(self, settings, secret: str):
+        self.settings = settings
+        self.secret = secret
+        self.htpasswd_path = settings.htpasswd or DEFAULT_HTPASSWD
+        self.listen_host = "127.0.0.1" if settings.debug else "0.0.0.0"
+        self._process: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._lines: collections.deque[str] = collections.deque(maxlen=LAST_LINES)
+        self._listening = threading.Event()
+
+    def prepare(self) -> str | None:
+        """Make sure the htpasswd file exists; returns the one-time message with a new password."""
+        if self.settings.htpasswd is not None or self.htpasswd_path.exists():
+            htpasswd.validate_htpasswd(self.htpasswd_path)
+            return None
+        password = secrets.token_urlsafe(18)
+        try:
+            htpasswd.create_with_user(self.htpasswd_path, DEFAULT_USER, password)
+        except FileExistsError:  # created meanwhile by another start: reuse it
+            return None
+        except OSError as exc:
+            raise UsageError(f"cannot create {self.htpasswd_path}: {exc.strerror}") from None
+        return (f"Created {self.htpasswd_path.resolve()} (mode 0600) with user "
+                f"{DEFAULT_USER!r} and password {password!r}. It is shown only this once; "
+                f"change it with `bots-scheduler passwd {DEFAULT_USER}`.")
+
+    def command(self) -> list[str]:
+        s = self.settings
+        options = {
+            "bots_htpasswd": str(self.htpasswd_path.resolve()),
+            "block_global": "false",          # the proxy faces the network by design
+            "keep_host_header": "true",       # the scheduler and the CSRF check see the real Host
+            "connection_strategy": "lazy",    # refused requests never open a scheduler connection
+            "body_size_limit": BODY_SIZE_LIMIT,
+            "flow_detail": "1" if s.debug else "0",
+            "termlog_verbosity": "debug" if s.debug else "info",
+        }
+        command = [sys.executable, "-c", MITMDUMP,
+                   "--mode", f"reverse:http://127.0.0.1:{s.scheduler_port}/",
+                   "--listen-host", self.listen_host, "--listen-port", str(s.port),
+                   "-s", str(SCRIPT)]
+        for name, value in options.items():
+            command += ["--set", f"{name}={value}"]
+        if s.certificate is not None:
+            command += ["--certs", f"*={Path(s.certificate).resolve()}"]
+        return command
+
+    def start(self, timeout: float = 30) -> None:
+        if self.is_alive():
+            return
+        self._check_port_free()
+        env = dict(os.environ, **{SECRET_ENV: self.secret, PARENT_ENV: str(os.getpid())})
+        self._lines.clear()
+        self._listening.clear()
+        self._process = subprocess.Popen(
+            self.command(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,  # Ctrl-C reaches the launcher only
+            text=True, errors="replace")
+        self._reader = threading.Thread(target=self._read_output, args=(self._process.stdout,),
+                                        name="proxy-log", daemon=True)
+        self._reader.start()
+        self._wait_until_listening(timeout)
+        log.info("authentication proxy (pid %d) listening on %s:%d", self._process.pid,
+                 self.listen_host, self.settings.port)
+
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self, timeout: float = 10) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("the proxy did not stop within %ss; killing it", timeout)
+                process.kill()
+                process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+        self._process = None
+
+    def last_lines(self) -> list[str]:
+        return list(self._lines)
+
+    def _check_port_free(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((self.listen_host, self.settings.port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise UsageError(f"port {self.settings.port} is already in use") from None
+                raise UsageError(f"cannot listen on {self.listen_host}:{self.settings.port}: "
+                                 f"{exc.strerror}") from None
+
+    def _wait_until_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._reader.join(timeout=2)
+                self._fail(f"the authentication proxy exited with status "
+                           f"{self._process.returncode}")
+            if self._listening.is_set() and self._accepts_connections():
+                return
+            time.sleep(0.05)
+        self.stop()
+        self._fail(f"the authentication proxy did not start within {timeout:g}s")
+
+    def _fail(self, summary: str):
+        lines = self.last_lines()
+        self._process = None
+        if any("Address already in use" in line for line in lines):
+            raise UsageError(f"port {self.settings.port} is already in use")
+        raise RuntimeError(summary + ":\n" + "\n".join(lines[-10:]))
+
+    def _accepts_connections(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.settings.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def _read_output(self, stream) -> None:
+        for line in stream:
+            line = line.rstrip()
+            self._lines.append(line)
+            if "listening at" in line:
+                self._listening.set()
+            log.info("%s", line)
+        stream.close()
