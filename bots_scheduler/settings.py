@@ -206,6 +206,8 @@ def data_directory(value) -> Path:
 
 def build_run_settings(args) -> Settings:
     from bots_scheduler.cli.definition import DEFAULT_JOBS
+    from bots_scheduler.proxy.htpasswd import validate_htpasswd
+    from bots_scheduler.proxy.tls import validate_certificate
 
     data_dir = data_directory(args.data_dir)
     jobs = args.jobs
@@ -232,8 +234,8 @@ def build_run_settings(args) -> Settings:
         threadpool_size=positive_int("--threadpool-size", args.threadpool_size),
         timezone=timezone_name(args.timezone),
         max_workers=positive_int("--max-workers", args.max_workers),
-        certificate=readable_file("--certificate", args.certificate) if args.certificate else None,
-        htpasswd=readable_file("--htpasswd", args.htpasswd) if args.htpasswd else None,
+        certificate=validate_certificate(args.certificate) if args.certificate else None,
+        htpasswd=validate_htpasswd(args.htpasswd) if args.htpasswd else None,
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now
