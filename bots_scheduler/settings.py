@@ -60,6 +60,7 @@ class Settings:
     max_workers: int = 8
     certificate: Path | None = None
     htpasswd: Path | None = None
+    max_file_size: int = 10 * 1024 * 1024
     extra: dict = field(default_factory=dict)   # options added by later subsystems
 
     @property
@@ -81,6 +82,22 @@ def positive_int(name: str, value) -> int:
     if number < 1:
         raise UsageError(f"{name} must be at least 1, not {number}")
     return number
+
+
+_SIZE = re.compile(r"^\s*(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.IGNORECASE)
+_SIZE_FACTORS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def byte_size(name: str, value) -> int:
+    """A size such as 1048576, 512KiB, 10MiB or 1G (binary units: K = 1024)."""
+    match = _SIZE.match(str(value))
+    if not match:
+        raise UsageError(f"{name} must be a size such as 1048576, 512KiB or 10MiB, "
+                         f"not {value!r}")
+    size = int(match.group(1)) * _SIZE_FACTORS[match.group(2)[:1].lower()]
+    if size < 1:
+        raise UsageError(f"{name} must be at least 1 byte")
+    return size
 
 
 def port_number(value) -> int:
@@ -236,6 +253,7 @@ def build_run_settings(args) -> Settings:
         max_workers=positive_int("--max-workers", args.max_workers),
         certificate=validate_certificate(args.certificate) if args.certificate else None,
         htpasswd=validate_htpasswd(args.htpasswd) if args.htpasswd else None,
+        max_file_size=byte_size("--max-file-size", getattr(args, "max_file_size", "10MiB")),
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now

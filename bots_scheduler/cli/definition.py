@@ -72,6 +72,10 @@ def build_run_parser(sub):
                       help="run without the proxy: only the scheduler, on 127.0.0.1:PORT+1")
     base.add_argument("-p", "--port", type=str, default="8888",
                       help="the proxy listens on PORT, the scheduler on PORT+1 (127.0.0.1)")
+    base.add_argument("--max-file-size", dest="max_file_size", default="10MiB",
+                      metavar="MAX_FILE_SIZE",
+                      help="largest data file an upload may store: bytes, or a number with "
+                           "KiB, MiB or GiB")
 
     notify = run.add_argument_group("notification options")
     notify.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
