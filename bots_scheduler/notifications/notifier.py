@@ -25,7 +25,7 @@ from bots_scheduler.notifications.sender import DeliveryError, build_message, de
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (2.0, 10.0, 30.0)      # seconds before the 2nd, 3rd and 4th attempts
+RETRY_DELAYS = (5.0, 30.0, 120.0)     # seconds before the 2nd, 3rd and 4th attempts
 SUBJECT_PREFIX = "[Bots Scheduler]"
 
 

@@ -132,20 +132,17 @@ def _is_address(address: str) -> bool:
 
 
 def _sender(where: str, text: str) -> str:
-    display, address = parseaddr(text)
-    if not _is_address(address):
+    addresses = getaddresses([text])
+    if len(addresses) != 1 or not _is_address(addresses[0][1]):
         raise UsageError(f"{where}: from must be one e-mail address, not {text!r}")
     return text
 
 
 def _recipients(where: str, text: str) -> tuple[str, ...]:
-    parts = [part.strip() for part in text.split(",")]
-    if any(not part for part in parts):
-        raise UsageError(f"{where}: to has an empty address in {text!r}")
-    addresses = [address for _, address in getaddresses(parts)]
-    bad = [part for part, address in zip(parts, addresses) if not _is_address(address)]
-    if bad or len(addresses) != len(parts):
-        raise UsageError(f"{where}: to has an invalid address {(bad or [text])[0]!r}")
+    addresses = [address for _, address in getaddresses([text])]
+    bad = [address for address in addresses if not _is_address(address)]
+    if bad or not addresses:
+        raise UsageError(f"{where}: to has an invalid address {(bad or [''])[0]!r} in {text!r}")
     return tuple(dict.fromkeys(addresses))
 
 
