@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy
-from sqlalchemy import and_, delete, event, func, insert, select, update
+from sqlalchemy import and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bots_scheduler.datastore.tables import Tables, make_tables
@@ -207,7 +207,9 @@ class Datastore:
                 created_time=utcnow(), description=description))
 
     def list_logs(self, start: datetime, end: datetime, limit: int, offset: int = 0,
-                  hidden_job_ids=(), job_id: str | None = None) -> tuple[list[dict], int]:
+                  hidden_job_ids=(), job_id: str | None = None, user: str | None = None,
+                  event: str | None = None, job: str | None = None) -> tuple[list[dict], int]:
+        """``user`` and ``job`` (a job's name or id) match case-insensitively, in part."""
         table = self.tables.logs
         where = [table.c.created_time >= to_naive_utc(start),
                  table.c.created_time <= to_naive_utc(end)]
@@ -215,6 +217,13 @@ class Datastore:
             where.append(table.c.job_id.not_in(list(hidden_job_ids)))
         if job_id:
             where.append(table.c.job_id == job_id)
+        if user:
+            where.append(func.lower(table.c.user).contains(user.lower(), autoescape=True))
+        if event:
+            where.append(table.c.event == event)
+        if job:
+            where.append(or_(table.c.job_id == job,
+                             func.lower(table.c.job_name).contains(job.lower(), autoescape=True)))
         condition = and_(*where)
         with self.engine.connect() as conn:
             rows = conn.execute(select(table).where(condition)

@@ -1,7 +1,7 @@
 """/api/v1/executions (list, one, run now, stats) and /api/v1/logs."""
 from __future__ import annotations
 
-from bots_scheduler.datastore.store import STATES
+from bots_scheduler.datastore.store import LOG_EVENTS, STATES
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 
@@ -49,10 +49,14 @@ class LogsHandler(ApiHandler):
         start, end = self.time_range()
         limit, offset = self.paging()
         job_id = self.get_query_argument("job_id", None) or None
+        filters = {name: (self.get_query_argument(name, "") or "").strip() or None
+                   for name in ("user", "event", "job")}
+        if filters["event"] and filters["event"] not in LOG_EVENTS:
+            raise ApiError(400, f"event must be one of {', '.join(LOG_EVENTS)}")
 
         def query():
             return app.datastore.list_logs(start, end, limit, offset,
-                                           app.scheduler.hidden_job_ids(), job_id)
+                                           app.scheduler.hidden_job_ids(), job_id, **filters)
         rows, total = await self.blocking(query)
         self.reply({"logs": rows, "total": total, "limit": limit, "offset": offset,
                     "next_offset": offset + len(rows) if offset + len(rows) < total else None})

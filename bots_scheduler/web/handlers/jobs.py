@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+from bots_scheduler.web.handlers.joblist import SORTS, job_page
 
 
 class JobsHandler(ApiHandler):
@@ -12,12 +13,17 @@ class JobsHandler(ApiHandler):
             return
         limit, offset = self.paging(default=100000)
         query = (self.get_query_argument("q", "") or "").strip().lower()
+        sort = self.get_query_argument("sort", "") or ""
+        order = self.get_query_argument("order", "asc") or "asc"
+        if sort and sort not in SORTS:
+            raise ApiError(400, f"sort must be one of {', '.join(SORTS)}")
+        if order not in ("asc", "desc"):
+            raise ApiError(400, "order must be asc or desc")
         jobs = await self.blocking(scheduler.list_jobs)
-        if query:
-            jobs = [job for job in jobs if query in job["name"].lower()
-                    or query in job["job_class_string"].lower()]
-        self.reply({"jobs": jobs[offset:offset + limit], "total": len(jobs),
-                    "limit": limit, "offset": offset})
+        class_names = {c["job_class_string"]: c["name"]
+                       for c in self.application_ctx.registry.describe()}
+        page = job_page(jobs, class_names, query, sort, order, limit, offset)
+        self.reply({**page, "limit": limit, "offset": offset})
 
     async def post(self, job_id=None):
         if job_id:

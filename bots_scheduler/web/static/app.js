@@ -1,0 +1,76 @@
+// Bots Scheduler web interface: loads the server's info and job classes, then routes
+// #/jobs, #/reports[/execution], #/files and #/logs to their tabs.
+
+import { get } from './api.js';
+import { h, $, $$, replace, toast } from './dom.js';
+import { localZone } from './time.js';
+import { JobsTab } from './jobs.js';
+import { ReportsTab } from './reports.js';
+import { FilesTab } from './files.js';
+import { LogsTab } from './logs.js';
+
+const ctx = {
+  info: { timezone: 'UTC', version: '', user: '', local: true },
+  jobClasses: [],
+  currentTab: null,
+  jobClass(classString) {
+    return this.jobClasses.find((c) => c.job_class_string === classString) || null;
+  },
+  className(classString) {
+    const known = this.jobClass(classString);
+    return known ? known.name : (classString || '').split('.').pop();
+  },
+};
+
+const tabs = {};
+
+async function start() {
+  for (const dialog of $$('dialog')) {
+    for (const button of dialog.querySelectorAll('[data-close]')) {
+      button.addEventListener('click', () => dialog.close());
+    }
+  }
+  const [info, classes] = await Promise.allSettled([get('info'), get('jobclasses')]);
+  if (info.status === 'fulfilled') Object.assign(ctx.info, info.value);
+  else toast(`Server information unavailable: ${info.reason.message}`, 'error');
+  if (classes.status === 'fulfilled') ctx.jobClasses = classes.value.job_classes || [];
+  else toast(`Job classes unavailable: ${classes.reason.message}`, 'error');
+  renderServerInfo();
+  tabs.jobs = new JobsTab(ctx);
+  tabs.reports = new ReportsTab(ctx);
+  tabs.files = new FilesTab(ctx);
+  tabs.logs = new LogsTab(ctx);
+  window.addEventListener('hashchange', route);
+  await route();
+  document.body.dataset.ready = 'true';
+}
+
+function renderServerInfo() {
+  const { info } = ctx;
+  replace($('#server-info'),
+    h('span', { title: 'Times are shown in your browser\'s timezone; schedules run in the scheduler\'s timezone.' },
+      `Times: ${localZone()} · scheduler: `, h('b', { text: info.timezone })),
+    info.user ? h('span', { class: 'user', title: 'Signed-in user' }, 'user: ', h('b', { text: info.user })) : null,
+    info.version ? h('span', { class: 'muted', text: `v${info.version}` }) : null);
+}
+
+async function route() {
+  const [, name = 'jobs', ...rest] = (location.hash || '#/jobs').replace(/^#/, '').split('/');
+  const tab = tabs[name] ? name : 'jobs';
+  const arg = rest.length ? decodeURIComponent(rest.join('/')) : null;
+  for (const dialog of $$('dialog[open]')) dialog.close();
+  if (ctx.currentTab && ctx.currentTab !== tab && tabs[ctx.currentTab].hide) tabs[ctx.currentTab].hide();
+  const changed = ctx.currentTab !== tab;
+  ctx.currentTab = tab;
+  for (const section of $$('main > .tab')) section.hidden = section.id !== `tab-${tab}`;
+  for (const link of $$('.tabs a')) {
+    link.classList.toggle('active', link.dataset.tab === tab);
+    if (link.dataset.tab === tab) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${tab.charAt(0).toUpperCase()}${tab.slice(1)} · Bots Scheduler`;
+  if (arg && !changed && tabs[tab].openArg) await tabs[tab].openArg(arg);
+  else await tabs[tab].show(arg);
+}
+
+start();

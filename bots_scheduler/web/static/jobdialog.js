@@ -1,0 +1,249 @@
+// The "New job" / "Edit job" dialog: job class, arguments, cron fields with a live preview.
+
+import { api, get, query } from './api.js';
+import { debounce, h, $, replace } from './dom.js';
+import { CRON_FIELDS, describeCron, PRESETS } from './cron.js';
+import { formatInZone, formatLocal } from './time.js';
+
+const FIELD_LABELS = {
+  minute: 'Minute', hour: 'Hour', day: 'Day of month', month: 'Month', day_of_week: 'Day of week', week: 'ISO week',
+};
+const FIELD_HINTS = {
+  minute: '0-59', hour: '0-23', day: '1-31, last', month: '1-12, jan-dec', day_of_week: 'mon-sun, 0-6', week: '1-53',
+};
+const NUMBER_TYPES = new Set(['integer', 'int', 'number', 'float']);
+const DEFAULT_SCHEDULE = PRESETS[1].fields;
+
+let current = null;   // the open dialog's state; one dialog at a time
+
+export function openJobDialog(ctx, job) {
+  const dialog = $('#job-dialog');
+  if (!dialog.dataset.wired) wire(dialog);
+  return new Promise((resolve) => {
+    current = { ctx, job, resolve, jsonMode: false, files: [], saved: null };
+    fill(job);
+    dialog.showModal();
+    $('#job-name').focus();
+  });
+}
+
+function wire(dialog) {
+  dialog.dataset.wired = '1';
+  dialog.addEventListener('close', () => {
+    if (current) current.resolve(current.saved);
+    current = null;
+  });
+  $('#job-class').addEventListener('change', () => renderClass([]));
+  $('#job-use-example').addEventListener('click', useExample);
+  $('#job-args-mode').addEventListener('click', () => setJsonMode(!current.jsonMode, collectArgs(true)));
+  $('#job-form').addEventListener('submit', (event) => { event.preventDefault(); save(); });
+  replace($('#job-presets'), PRESETS.map((preset) => h('button', {
+    type: 'button', class: 'small', text: preset.label,
+    onclick: () => { setCron(preset.fields); preview(); },
+  })));
+  replace($('#job-cron'), CRON_FIELDS.map((field) => h('label', { class: 'cron-field' },
+    h('span', { text: FIELD_LABELS[field] }),
+    h('input', { id: `cron-${field}`, name: field, autocomplete: 'off', spellcheck: 'false', oninput: previewSoon }),
+    h('span', { class: 'hint', text: FIELD_HINTS[field] }))));
+}
+
+async function fill(job) {
+  const { ctx } = current;
+  $('#job-dialog-title').textContent = job ? `Edit job "${job.name}"` : 'New job';
+  $('#job-save').textContent = job ? 'Save changes' : 'Create job';
+  $('#job-error').textContent = '';
+  $('#job-name').value = job ? job.name : '';
+  $('#job-timezone').textContent = `(scheduler timezone: ${ctx.info.timezone})`;
+  const classes = ctx.jobClasses;
+  const select = $('#job-class');
+  const options = classes.map((c) => h('option', { value: c.job_class_string, text: c.name }));
+  if (job && !ctx.jobClass(job.job_class_string)) {
+    options.push(h('option', { value: job.job_class_string, text: `${job.job_class_string} (unavailable)` }));
+  }
+  if (!job) options.unshift(h('option', { value: '', text: 'Choose a job class…' }));
+  replace(select, options);
+  select.value = job ? job.job_class_string : '';
+  setCron(job || DEFAULT_SCHEDULE);
+  renderClass(job ? job.pub_args || [] : []);
+  preview();
+  try {
+    const data = await get('files');
+    if (current) {
+      current.files = data.files || [];
+      renderClass(collectArgs(true));
+    }
+  } catch (err) {
+    // No file list: file arguments fall back to typing the path.
+  }
+}
+
+function setCron(fields) {
+  for (const field of CRON_FIELDS) {
+    const input = $(`#cron-${field}`);
+    input.value = fields[field] ?? '*';
+    input.removeAttribute('aria-invalid');
+  }
+}
+
+function cronValues() {
+  return Object.fromEntries(CRON_FIELDS.map((field) => [field, $(`#cron-${field}`).value.trim() || '*']));
+}
+
+function classInfo() {
+  const chosen = current.ctx.jobClass($('#job-class').value);
+  return chosen ? chosen.info || {} : { arguments: [] };
+}
+
+function renderClass(values) {
+  const info = classInfo();
+  $('#job-class-notes').textContent = info.notes || '';
+  $('#job-example').textContent = info.example_arguments ? `Example: ${info.example_arguments}` : '';
+  $('#job-use-example').hidden = !info.example_arguments;
+  const specs = info.arguments || [];
+  const fitsForm = values.every((v) => v === null || typeof v !== 'object');
+  setJsonMode(current.jsonMode || !fitsForm, values);
+}
+
+function setJsonMode(on, values) {
+  current.jsonMode = on;
+  $('#job-args-mode').textContent = on ? 'Edit as fields' : 'Edit as JSON';
+  const box = $('#job-args');
+  if (on) {
+    replace(box, h('label', {},
+      h('span', { text: 'Arguments (a JSON list, in order)' }),
+      h('textarea', { id: 'job-args-json', rows: '3', spellcheck: 'false', value: JSON.stringify(values) })));
+    return;
+  }
+  const specs = classInfo().arguments || [];
+  if (!$('#job-class').value) {
+    replace(box, h('p', { class: 'muted', text: 'Choose a job class first.' }));
+    return;
+  }
+  const count = Math.max(specs.length, values.length);
+  const fields = Array.from({ length: count }, (_, index) => argumentField(
+    specs[index] || { type: 'string', description: `Extra argument ${index + 1}` }, index, values[index]));
+  replace(box, fields, h('button', {
+    type: 'button', class: 'link add-arg', text: '+ Add an argument',
+    onclick: () => setJsonMode(false, [...collectArgs(true), ...Array(count - collectArgs(true).length).fill(null), '']),
+  }));
+}
+
+function argumentField(spec, index, value) {
+  const type = String(spec.type || 'string').toLowerCase();
+  const id = `job-arg-${index}`;
+  let input;
+  if (type === 'file') {
+    const files = current.files.map((f) => f.filename);
+    if (value && !files.includes(value)) files.push(value);
+    input = h('select', { id, dataset: { type } },
+      h('option', { value: '', text: files.length ? 'Choose an uploaded file…' : 'No files uploaded yet (see the Files tab)' }),
+      files.map((name) => h('option', { value: name, text: name })));
+    input.value = value ?? '';
+  } else if (type === 'boolean' || type === 'bool') {
+    input = h('select', { id, dataset: { type } },
+      h('option', { value: '', text: '(not set)' }), h('option', { value: 'true', text: 'yes' }),
+      h('option', { value: 'false', text: 'no' }));
+    input.value = value === true ? 'true' : value === false ? 'false' : '';
+  } else {
+    input = h('input', {
+      id, dataset: { type }, autocomplete: 'off', spellcheck: 'false',
+      type: NUMBER_TYPES.has(type) ? 'number' : (type === 'password' || type === 'secret') ? 'password' : 'text',
+      step: NUMBER_TYPES.has(type) ? 'any' : undefined,
+      value: value === undefined || value === null ? '' : String(value),
+    });
+  }
+  return h('label', { class: 'arg', for: id },
+    h('span', {}, spec.description || `Argument ${index + 1}`, ' ', h('span', { class: 'tag', text: type })),
+    input);
+}
+
+function collectArgs(lenient = false) {
+  if (current.jsonMode) {
+    const text = $('#job-args-json')?.value.trim() || '[]';
+    try {
+      const parsed = JSON.parse(text);
+      if (Array.isArray(parsed)) return parsed;
+    } catch (err) { /* reported below */ }
+    if (lenient) return [];
+    throw new Error('Arguments must be a JSON list, e.g. ["value", 3].');
+  }
+  const inputs = Array.from(document.querySelectorAll('#job-args [id^="job-arg-"]'));
+  const values = inputs.map((input) => {
+    const raw = input.value.trim();
+    if (raw === '') return null;
+    if (input.dataset.type === 'boolean' || input.dataset.type === 'bool') return raw === 'true';
+    if (NUMBER_TYPES.has(input.dataset.type) && Number.isFinite(Number(raw))) return Number(raw);
+    return input.value;
+  });
+  while (values.length && values[values.length - 1] === null) values.pop();   // optional tail
+  if (!lenient) {
+    const missing = values.findIndex((v) => v === null);
+    if (missing >= 0) throw new Error(`Argument ${missing + 1} is empty; only trailing arguments may be left out.`);
+  }
+  return values;
+}
+
+function useExample() {
+  try {
+    const values = JSON.parse(classInfo().example_arguments);
+    renderClass(Array.isArray(values) ? values : [values]);
+  } catch (err) {
+    $('#job-error').textContent = 'The example arguments of this job class are not valid JSON.';
+  }
+}
+
+const previewSoon = debounce(() => preview(), 300);
+
+async function preview() {
+  if (!current) return;
+  const fields = cronValues();
+  const zone = current.ctx.info.timezone;
+  $('#job-cron-words').textContent = describeCron(fields);
+  const list = $('#job-preview');
+  const error = $('#job-cron-error');
+  try {
+    const data = await get(`cron/preview${query({ ...fields, timezone: zone })}`);
+    for (const field of CRON_FIELDS) $(`#cron-${field}`).removeAttribute('aria-invalid');
+    error.textContent = '';
+    const times = (data.next_run_times || []).slice(0, 5);
+    replace(list, times.length ? times.map((t) => h('li', {},
+      h('span', { text: formatInZone(t, data.timezone || zone) }),
+      h('span', { class: 'muted small', text: ` · your time ${formatLocal(t)}` })))
+      : h('li', { class: 'muted', text: 'This schedule never fires.' }));
+  } catch (err) {
+    replace(list);
+    error.textContent = err.message;
+    const bad = (err.body && err.body.field) || CRON_FIELDS.find((f) => new RegExp(`\\b${f}\\b`).test(err.message));
+    for (const field of CRON_FIELDS) {
+      $(`#cron-${field}`).toggleAttribute('aria-invalid', field === bad);
+    }
+  }
+}
+
+async function save() {
+  const error = $('#job-error');
+  error.textContent = '';
+  const body = { job_class_string: $('#job-class').value, name: $('#job-name').value.trim(), ...cronValues() };
+  if (!body.job_class_string) { error.textContent = 'Choose a job class.'; return; }
+  if (!body.name) { error.textContent = 'Give the job a name.'; $('#job-name').focus(); return; }
+  try {
+    body.pub_args = collectArgs();
+  } catch (err) {
+    error.textContent = err.message;
+    return;
+  }
+  const button = $('#job-save');
+  button.disabled = true;
+  try {
+    const { job } = current;
+    const answer = job
+      ? await api('PUT', `jobs/${encodeURIComponent(job.job_id)}`, body)
+      : await api('POST', 'jobs', body);
+    current.saved = { ...body, job_id: answer.job_id };
+    $('#job-dialog').close();
+  } catch (err) {
+    error.textContent = err.message;
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -1,0 +1,118 @@
+// The Reports tab: executions in a time range, per-state statistics, the runs-per-day chart,
+// and the report viewer.
+
+import { get, query } from './api.js';
+import { emptyRow, h, $, renderPager, renderRangeButtons, replace, statCard } from './dom.js';
+import { drawChart, stateClass } from './chart.js';
+import { RANGES, formatDuration, rangeParams, timeCell } from './time.js';
+import { showReport } from './viewer.js';
+
+const PAGE = 50;
+const POLL_MS = 2000;
+export const STATES = ['scheduled', 'running', 'stopping', 'succeeded', 'failed', 'timeout', 'stopped', 'scheduled error'];
+export const ACTIVE_STATES = new Set(['scheduled', 'running', 'stopping']);
+
+export function stateBadge(state) {
+  return h('span', { class: `badge ${stateClass(state)}`, text: state || 'unknown' });
+}
+
+export class ReportsTab {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.range = 'week';
+    this.offset = 0;
+    this.timer = null;
+    this.lastStats = null;
+    this.body = $('#executions-table tbody');
+    window.addEventListener('resize', () => this.redrawChart());
+  }
+
+  async show(arg) {
+    this.renderRange();
+    await this.load();
+    if (arg) {
+      await showReport(this.ctx, arg);
+      if (location.hash.startsWith('#/reports/')) history.replaceState(null, '', '#/reports');
+    }
+  }
+
+  hide() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  renderRange() {
+    renderRangeButtons($('#reports-range'), RANGES, this.range, (key) => {
+      this.range = key;
+      this.offset = 0;
+      this.renderRange();
+      this.load();
+    });
+  }
+
+  async load() {
+    clearTimeout(this.timer);
+    const params = rangeParams(this.range);
+    this.params = params;
+    const [list, stats] = await Promise.allSettled([
+      get(`executions${query({ ...params, limit: PAGE, offset: this.offset })}`),
+      get(`executions/stats${query(params)}`),
+    ]);
+    if (stats.status === 'fulfilled') this.renderStats(stats.value);
+    if (list.status === 'rejected') {
+      replace(this.body, emptyRow(7, `Executions could not be loaded: ${list.reason.message}`));
+      return;
+    }
+    const executions = list.value.executions || [];
+    this.renderRows(executions, list.value.total);
+    if (executions.some((e) => ACTIVE_STATES.has(e.state)) && this.ctx.currentTab === 'reports') {
+      this.timer = setTimeout(() => this.load(), POLL_MS);
+    }
+  }
+
+  renderStats(stats) {
+    this.lastStats = stats;
+    const byState = stats.by_state || {};
+    const total = Object.values(byState).reduce((a, b) => a + b, 0);
+    replace($('#exec-stats'), statCard('executions', total),
+      STATES.map((state) => statCard(state, byState[state] || 0, `stat-state ${stateClass(state)}`)));
+    replace($('#chart-legend'), STATES.filter((s) => byState[s]).map((state) => h('span', { class: 'legend-item' },
+      h('span', { class: `swatch ${stateClass(state)}` }), state)));
+    this.redrawChart();
+  }
+
+  redrawChart() {
+    if (!this.lastStats || this.ctx.currentTab !== 'reports') return;
+    const start = this.range === 'all' ? firstDay(this.lastStats.per_day) : new Date(this.params.time_range_start);
+    const drawn = drawChart($('#exec-chart'), this.lastStats.per_day || [], start, new Date(), STATES);
+    $('#chart-title').textContent = `Runs per ${drawn.size} (UTC days)`;
+  }
+
+  renderRows(executions, total) {
+    const zone = this.ctx.info.timezone;
+    const rows = executions.map((e) => {
+      const job = e.job || {};
+      return h('tr', { dataset: { executionId: e.execution_id } },
+        h('td', {},
+          job.job_id ? h('a', { href: `#/jobs/${encodeURIComponent(job.job_id)}`, text: job.name || job.job_id, title: 'Open the job' })
+            : h('span', { text: job.name || '(deleted job)' }),
+          h('div', { class: 'muted small', text: this.ctx.className(job.job_class_string || e.job_class_string || '') })),
+        h('td', {}, stateBadge(e.state)),
+        h('td', {}, timeCell(e.scheduled_time, zone)),
+        h('td', { class: 'num' }, formatDuration(e.started_time, e.finished_time || (ACTIVE_STATES.has(e.state) ? new Date().toISOString() : null))),
+        h('td', { class: 'small' }, e.hostname || ''),
+        h('td', { class: 'desc', title: e.description || '' }, e.description || ''),
+        h('td', { class: 'col-actions' },
+          h('a', { class: 'button small', href: `#/reports/${encodeURIComponent(e.execution_id)}`, text: 'View report' })));
+    });
+    replace(this.body, rows.length ? rows : emptyRow(7, 'No executions in this time range.'));
+    renderPager($('#executions-pager'), { offset: this.offset, limit: PAGE, total, shown: rows.length },
+      (offset) => { this.offset = offset; this.load(); });
+  }
+}
+
+function firstDay(perDay) {
+  const days = (perDay || []).map((row) => row.day).sort();
+  return days.length ? new Date(`${days[0]}T00:00:00Z`) : new Date(Date.now() - 7 * 86400000);
+}
+

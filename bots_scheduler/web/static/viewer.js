@@ -1,0 +1,78 @@
+// The report viewer. Report HTML is shown in a sandboxed frame without script permission and
+// with its own restrictive CSP: even markup that escaped the server-side escaping cannot run
+// code, reach the application's origin, or navigate the page.
+
+import { get } from './api.js';
+import { h, $, replace, toast } from './dom.js';
+import { stateClass } from './chart.js';
+import { formatDuration, timeCell } from './time.js';
+
+const ACTIVE = new Set(['scheduled', 'running', 'stopping']);
+const POLL_MS = 2000;
+
+let timer = null;
+
+export async function showReport(ctx, executionId) {
+  let execution;
+  try {
+    execution = await get(`executions/${encodeURIComponent(executionId)}`);
+  } catch (err) {
+    toast(err.status === 404 ? 'That execution does not exist.' : err.message, 'error');
+    return;
+  }
+  const dialog = $('#report-dialog');
+  if (!dialog.dataset.wired) {
+    dialog.dataset.wired = '1';
+    dialog.addEventListener('close', () => { clearTimeout(timer); timer = null; });
+  }
+  render(ctx, execution);
+  if (!dialog.open) dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
+}
+
+function render(ctx, execution) {
+  const job = execution.job || {};
+  const zone = ctx.info.timezone;
+  $('#report-dialog-title').textContent = `Report: ${job.name || execution.execution_id}`;
+  const end = execution.finished_time || (ACTIVE.has(execution.state) ? new Date().toISOString() : null);
+  const meta = [
+    ['Job', job.job_id ? h('a', { href: `#/jobs/${encodeURIComponent(job.job_id)}`, text: job.name || job.job_id, class: 'report-job-link' })
+      : (job.name || '(deleted job)')],
+    ['State', h('span', { class: `badge ${stateClass(execution.state)}`, text: execution.state })],
+    ['Scheduled', timeCell(execution.scheduled_time, zone)],
+    ['Started', timeCell(execution.started_time, zone)],
+    ['Finished', timeCell(execution.finished_time, zone)],
+    ['Duration', formatDuration(execution.started_time, end) || '—'],
+    ['Host', [execution.hostname, execution.pid ? `pid ${execution.pid}` : ''].filter(Boolean).join(' · ')],
+    ['Execution', h('code', { class: 'small', text: execution.execution_id })],
+  ];
+  replace($('#report-meta'), meta.map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value))));
+  const box = $('#report-frame-box');
+  if (execution.result) {
+    const frame = reportFrame(execution.result);
+    replace(box, frame);
+  } else {
+    replace(box, h('p', { class: 'report-pending', text: ACTIVE.has(execution.state)
+      ? 'The report appears here when the execution finishes…' : 'This execution has no report.' }));
+  }
+  $('#report-dialog').dataset.state = execution.state;
+  clearTimeout(timer);
+  if (ACTIVE.has(execution.state)) {
+    timer = setTimeout(async () => {
+      if (!$('#report-dialog').open) return;
+      try {
+        render(ctx, await get(`executions/${encodeURIComponent(execution.execution_id)}`));
+      } catch (err) { /* keep what is shown; the next open retries */ }
+    }, POLL_MS);
+  }
+}
+
+export function reportFrame(result) {
+  const css = new URL('static/report.css', document.baseURI).href;
+  // An empty sandbox: no scripts, no forms, no popups, no top navigation, opaque origin.
+  const frame = h('iframe', { class: 'report-frame', title: 'Execution report', sandbox: '', referrerpolicy: 'no-referrer' });
+  frame.srcdoc = '<!doctype html><html><head><meta charset="utf-8">'
+    + `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${css}; img-src data:">`
+    + `<link rel="stylesheet" href="${css}"></head><body>${result}</body></html>`;
+  return frame;
+}
