@@ -10,6 +10,7 @@ import collections
 import errno
 import logging
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -30,6 +31,8 @@ DEFAULT_USER = "administrator"
 # Above the scheduler's own upload limit, so that the scheduler's 413 is what users see.
 BODY_SIZE_LIMIT = "80m"
 LAST_LINES = 30
+# mitmproxy logs every connection at INFO; that is debug detail for us
+_CONNECTION_EVENT = re.compile(r"\] (client|server) (connect|disconnect)")
 MITMDUMP = "import sys; from mitmproxy.tools.main import mitmdump; sys.exit(mitmdump())"
 
 
@@ -165,5 +168,5 @@ class ProxyProcess:
             self._lines.append(line)
             if "listening at" in line:
                 self._listening.set()
-            log.info("%s", line)
+            log.log(logging.DEBUG if _CONNECTION_EVENT.search(line) else logging.INFO, "%s", line)
         stream.close()
