@@ -5,6 +5,7 @@ import getpass
 import logging
 from typing import Callable
 
+from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
 from bots_scheduler.jobs.loader import JobRegistry
 from bots_scheduler.notifications.notifier import Notifier
@@ -26,6 +27,7 @@ class Application:
         pool = settings.threadpool_size + settings.max_workers + 2
         self.datastore = Datastore(settings.database, pool_size=pool)
         self.registry = JobRegistry.discover(settings.jobs_dirs)
+        self.data_files = DataFiles(settings.data_dir, self.datastore, settings.max_file_size)
         self.runner = Runner(self)
         self.scheduler = JobScheduler(self)
         self.run_listeners: list[Callable[[RunOutcome], None]] = []
@@ -37,6 +39,7 @@ class Application:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.check()
         self.datastore.create_tables()
+        self.data_files.synchronise(self.local_user)   # hand-copied or removed files
         failed = self.datastore.fail_unfinished(CRASH_REASON)
         if failed:
             log.warning("%d execution(s) left active by the previous run marked failed", failed)

@@ -12,6 +12,7 @@ from bots_scheduler.web.handlers.base import BaseHandler, NotFoundHandler, came_
 from bots_scheduler.web.handlers.executions import (ExecutionsHandler, ExecutionStatsHandler,
                                                     LogsHandler)
 from bots_scheduler.web.handlers.info import CronPreviewHandler, InfoHandler
+from bots_scheduler.web.handlers.files import FilesHandler
 from bots_scheduler.web.handlers.jobs import JobClassesHandler, JobsHandler
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ def routes() -> list:
         (r"/api/v1/executions/?", ExecutionsHandler),
         (r"/api/v1/executions/([^/]+)/?", ExecutionsHandler),
         (r"/api/v1/logs/?", LogsHandler),
+        (r"/api/v1/files/?", FilesHandler),
+        (r"/api/v1/files/(.+)", FilesHandler),
     ]
 
 
