@@ -4,6 +4,8 @@ import { api, get, query } from './api.js';
 import { confirmDialog, emptyRow, formatBytes, h, $, renderRangeButtons, replace, statCard, toast } from './dom.js';
 import { RANGES, parseTime, rangeParams, timeCell } from './time.js';
 
+const LIMIT = 1000;
+
 export class FilesTab {
   constructor(ctx) {
     this.ctx = ctx;
@@ -22,7 +24,9 @@ export class FilesTab {
     const params = rangeParams(this.range);
     let files;
     try {
-      files = (await get(`files${query(params)}`)).files || [];
+      const data = await get(`files${query({ ...params, limit: LIMIT })}`);
+      files = data.files || [];
+      this.more = data.total > files.length ? data.total : 0;
     } catch (err) {
       replace(this.body, emptyRow(7, `Files could not be loaded: ${err.message}`));
       return;
@@ -51,6 +55,7 @@ export class FilesTab {
       h('td', { class: 'col-actions' },
         h('button', { type: 'button', class: 'small danger-outline', text: 'Delete', onclick: () => this.remove(f) }))));
     replace(this.body, rows.length ? rows : emptyRow(7, 'No data files in this time range. Upload one above.'));
+    if (this.more) this.body.append(emptyRow(7, `Showing ${files.length} of ${this.more} files; pick a shorter time range to see others.`));
   }
 
   async upload() {
@@ -63,10 +68,7 @@ export class FilesTab {
     const button = $('#upload-button');
     button.disabled = true;
     try {
-      const answer = await api('POST', 'files', form);
-      toast(`Uploaded ${answer.file || input.files[0].name}.`);
-      $('#upload-form').reset();
-      await this.load();
+      await this.send(form, input.files[0].name);
     } catch (err) {
       error.textContent = `Upload refused: ${err.message}`;
     } finally {
@@ -74,12 +76,35 @@ export class FilesTab {
     }
   }
 
+  async send(form, name) {
+    let answer;
+    try {
+      answer = await api('POST', 'files', form);
+    } catch (err) {
+      if (err.status !== 409) throw err;
+      const again = await confirmDialog('Replace the file?', `${err.message} Replace it with the new one?`, 'Replace');
+      if (!again) return;
+      answer = await api('POST', 'files?replace=1', form);
+    }
+    toast(`Uploaded ${answer.file || name}.`);
+    $('#upload-form').reset();
+    await this.load();
+  }
+
   async remove(file) {
     const sure = await confirmDialog('Delete file?',
       `"${file.filename}" will be deleted. Jobs that use it will fail until it is uploaded again.`);
     if (!sure) return;
+    const path = `files/${file.filename.split('/').map(encodeURIComponent).join('/')}`;
     try {
-      await api('DELETE', `files/${file.filename.split('/').map(encodeURIComponent).join('/')}`);
+      try {
+        await api('DELETE', path);
+      } catch (err) {
+        // 409: jobs still use the file; the message names them
+        if (err.status !== 409) throw err;
+        if (!await confirmDialog('The file is in use', `${err.message} Delete it anyway?`, 'Delete anyway')) return;
+        await api('DELETE', `${path}?force=1`);
+      }
       toast(`Deleted ${file.filename}.`);
     } catch (err) {
       toast(err.message, 'error');
