@@ -129,6 +129,19 @@ def build_smtp_test_parser(sub):
     return cmd
 
 
+def build_passwd_parser(sub):
+    text = "add a user of the authentication proxy, or change a password (bcrypt)"
+    cmd = sub.add_parser("passwd", help=text, description=text, formatter_class=_Formatter)
+    cmd.add_argument("user", metavar="USER", help="user name")
+    cmd.add_argument("--htpasswd", default=".htpasswd",
+                     help="htpasswd file to change; created with mode 0600 if missing")
+    cmd.add_argument("--password-stdin", dest="password_stdin", action="store_true",
+                     default=False,
+                     help="read the password from the first line of standard input instead of "
+                          "asking twice on the terminal")
+    return cmd
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bots-scheduler",
                      description="Bots Scheduler: cron-style scheduling of security and OSINT "
@@ -142,4 +155,5 @@ def build_parser() -> argparse.ArgumentParser:
     build_destroy_parser(sub, "reset", "clean, then restore conf/*.ini from the templates "
                                        "where missing")
     build_smtp_test_parser(sub)
+    build_passwd_parser(sub)
     return parser

@@ -121,8 +121,13 @@ def command_reset(args) -> int:
     return 0
 
 
+def command_passwd(args) -> int:
+    from bots_scheduler.proxy.passwd import command_passwd as change_password
+    return change_password(args)
+
+
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
-            "smtp-test": command_smtp_test}
+            "smtp-test": command_smtp_test, "passwd": command_passwd}
 
 
 if __name__ == "__main__":
