@@ -100,7 +100,7 @@ def hibp_service(monkeypatch):
     fake.stop()
 
 
-PWNED = {"password": 9659365, "letmein123": 23431, "Tr0ub4dor&3": 120}
+PWNED = {"hunter2hunter2": 9659365, "letmein123": 23431, "Tr0ub4dor&3": 120}
 
 
 @pytest.fixture

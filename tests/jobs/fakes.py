@@ -50,6 +50,7 @@ class FakeService:
     def __init__(self):
         self.seen: list[Seen] = []
         self.forced: list[tuple] = []
+        self.scripted: dict[int, tuple] = {}   # request number (1-based) -> answer
         self.delay = 0.0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
@@ -72,13 +73,20 @@ class FakeService:
         with self._lock:
             self.forced.extend([answer(status, body, headers)] * times)
 
+    def force_at(self, number, status, body=None, headers=None):
+        """Answer the ``number``-th request (counting from 1) with this answer."""
+        with self._lock:
+            self.scripted[number] = answer(status, body, headers)
+
     def paths(self) -> list[str]:
         return [seen.path for seen in self.seen]
 
     def handle(self, seen: Seen):
         with self._lock:
             self.seen.append(seen)
-            forced = self.forced.pop(0) if self.forced else None
+            forced = self.scripted.pop(len(self.seen), None)
+            if forced is None and self.forced:
+                forced = self.forced.pop(0)
         if self.delay:
             time.sleep(self.delay)
         if forced is not None:
@@ -181,6 +189,7 @@ class FakeCensys(FakeService):
         self.credentials = (api_id, secret)
         self.hosts = {host["ip"]: host for host in hosts}
         self.certificates = list(certificates)
+        self.page_size = None      # the service may give fewer hits a page than asked
 
     def _authorised(self, seen) -> bool:
         auth = seen.headers.get("authorization", "")
@@ -220,9 +229,8 @@ class FakeCensys(FakeService):
                     if any(n == value or n.endswith("." + value) for n in h.get("_tls_names", []))]
         return []
 
-    @staticmethod
-    def _page(seen, hits):
-        per_page = int(seen.arg("per_page", "50"))
+    def _page(self, seen, hits):
+        per_page = min(int(seen.arg("per_page", "50")), self.page_size or 100)
         start = int(seen.arg("cursor") or 0)
         page = [{k: v for k, v in hit.items() if not k.startswith("_")}
                 for hit in hits[start:start + per_page]]
