@@ -118,6 +118,9 @@ def command_reset(args) -> int:
         shutil.copyfile(template, target)
         os.chmod(target, 0o600)
         print(f"reset: restored {target} from {template.name}")
+    from bots_scheduler.datafiles.samples import restore_samples
+    for name in restore_samples(data_directory(args.data_dir)):
+        print(f"reset: restored the sample list {name}")
     return 0
 
 
