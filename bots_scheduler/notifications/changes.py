@@ -32,7 +32,7 @@ class Change:
 class Changes:
     appeared: list[Change] = field(default_factory=list)
     disappeared: list[Change] = field(default_factory=list)
-    first_run: bool = False
+    no_previous_data: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.appeared or self.disappeared)
@@ -48,9 +48,9 @@ def as_json_data(data):
 
 def compare(previous, current) -> Changes:
     """The changes from ``previous`` (None: no previous run) to ``current``."""
-    first_run = previous is None
+    no_previous_data = previous is None
     previous, current = as_json_data(previous), as_json_data(current)
-    changes = Changes(first_run=first_run)
+    changes = Changes(no_previous_data=no_previous_data)
     _diff(_empty_like(current) if previous is None else previous,
           _empty_like(previous) if current is None else current, (), changes)
     return changes
@@ -165,10 +165,12 @@ SECTION_TITLE = "Changes since the previous successful run"
 
 def report_section(changes: Changes) -> Section:
     """The report items listing the changes (rendered and escaped by the report module)."""
-    if changes.first_run and changes:
-        intro = "First run with data: everything below is new."
-    elif changes.first_run:
-        intro = "First run: nothing found yet."
+    # "no previous data" covers a first run and a previous run that found nothing
+    if changes.no_previous_data and changes:
+        intro = f"No data from an earlier successful run: everything below is new " \
+                f"({changes.summary()})."
+    elif changes.no_previous_data:
+        intro = "Nothing found, now or in the previous successful run."
     elif not changes:
         intro = "No change: the data is the same as in the previous successful run."
     else:

@@ -231,7 +231,7 @@ def _title(outcome) -> str:
 def _subject(outcome, changes: Changes | None = None) -> str:
     subject = f"{SUBJECT_PREFIX} {_job_name(outcome)}: {_title(outcome)}"
     if changes is not None:
-        subject += " (first run)" if changes.first_run else f" ({changes.summary()})"
+        subject += f" ({changes.summary()})"
     if outcome.state != "succeeded":
         subject += f" [{outcome.state}]"
     return subject

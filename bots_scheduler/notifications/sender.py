@@ -6,7 +6,10 @@ does not verify, a 5xx reply).
 """
 from __future__ import annotations
 
+import base64
+import email.policy
 import html
+import re
 import smtplib
 import socket
 import ssl
@@ -18,6 +21,10 @@ from bots_scheduler.notifications.profiles import SmtpProfile
 from bots_scheduler.notifications.text import html_to_text
 
 MAILER = "Bots Scheduler"
+# Headers unfolded up to RFC 5322's 998 characters: the default 78 makes Python fold a subject
+# starting with "[" right after "Subject:", which readers then show with a leading space.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+_DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/=]+)"')
 
 _STYLE = """
 body { font-family: sans-serif; color: #222; }
@@ -37,7 +44,7 @@ class DeliveryError(Exception):
 def build_message(profile: SmtpProfile, subject: str, report_html: str,
                   headers: dict | None = None) -> EmailMessage:
     """A multipart/alternative message: the plain-text rendering first, then the HTML report."""
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = subject
     message["From"] = profile.sender
     message["To"] = ", ".join(profile.recipients)
@@ -48,8 +55,26 @@ def build_message(profile: SmtpProfile, subject: str, report_html: str,
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(html_to_text(report_html))
-    message.add_alternative(_html_document(subject, report_html), subtype="html")
+    domain = _domain(profile.envelope_sender)
+    document, images = _inline_images(_html_document(subject, report_html), domain)
+    message.add_alternative(document, subtype="html")
+    html_part = message.get_payload()[-1]
+    for cid, subtype, content in images:
+        html_part.add_related(content, "image", subtype, cid=f"<{cid}>", disposition="inline")
     return message
+
+
+def _inline_images(document: str, domain: str) -> tuple[str, list]:
+    """Report images are data: URLs, which many mail clients block; send them as inline parts
+    of a multipart/related body, referenced by Content-ID, instead."""
+    images = []
+
+    def to_cid(match):
+        cid = make_msgid(domain=domain)[1:-1]
+        images.append((cid, match.group(1), base64.b64decode(match.group(2))))
+        return f'src="cid:{cid}"'
+
+    return _DATA_IMAGE.sub(to_cid, document), images
 
 
 def _domain(address: str) -> str:

@@ -21,14 +21,14 @@ def test_list_order_and_sets_do_not_count_as_changes():
     assert not compare({"ports": {22, 80}}, {"ports": [80, 22]})
 
 
-def test_the_first_run_reports_everything_as_appeared():
+def test_without_previous_data_everything_appeared():
     changes = compare(None, {"10.0.0.1": [22], "10.0.0.2": [80]})
-    assert changes.first_run
+    assert changes.no_previous_data
     assert places(changes.appeared) == [("10.0.0.1", [22]), ("10.0.0.2", [80])]
     assert changes.disappeared == []
 
 
-def test_a_first_run_without_data_has_no_change():
+def test_no_data_now_or_before_has_no_change():
     assert not compare(None, None) and not compare(None, {}) and not compare(None, [])
 
 

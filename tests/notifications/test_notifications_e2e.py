@@ -68,7 +68,7 @@ def test_a_scheduled_job_in_change_mode_mails_first_nothing_then_the_difference(
     first = run_now(srv, job_id, jobs_folder, {"10.0.0.1": [22, 80]})
     (received,) = mail.wait_for(1)
     assert received.message["Subject"] == "[Bots Scheduler] perimeter: Exposed services " \
-                                          "(first run)"
+                                          "(1 appeared, 0 disappeared)"
     assert received.login == "bots" and received.tls
     assert final_notifications(srv, first["execution_id"])["soc"]["status"] == "sent"
 

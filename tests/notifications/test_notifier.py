@@ -170,8 +170,8 @@ def test_change_mode_first_run_sends_identical_run_does_not_third_sends_the_diff
     first = run(app, "ChangeFinder", hosts)
     (mail,) = server.wait_for(1)
     assert mail.message["Subject"] == \
-        "[Bots Scheduler] nightly scan: Exposed services (first run)"
-    assert "First run with data" in mail.part("plain") and "10.0.0.2" in mail.part("plain")
+        "[Bots Scheduler] nightly scan: Exposed services (2 appeared, 0 disappeared)"
+    assert "everything below is new" in mail.part("plain") and "10.0.0.2" in mail.part("plain")
 
     second = run(app, "ChangeFinder", json.loads(json.dumps(hosts)))
     assert wait_notifications(app, second)["ops"]["status"] == "skipped"

@@ -5,7 +5,7 @@ import email.utils
 
 import pytest
 
-from bots_scheduler.jobs.report import Data, Section, Text, render_report
+from bots_scheduler.jobs.report import Data, Image, Section, Text, render_report
 from bots_scheduler.notifications.profiles import load_profiles
 from bots_scheduler.notifications.sender import DeliveryError, build_message, deliver
 from tests.notifications.smtp_servers import free_port
@@ -147,3 +147,21 @@ def test_a_dead_server_is_a_transient_failure(smtp_ini):
         send(profile)
     assert caught.value.transient
     assert f"cannot connect to 127.0.0.1:{fields['port']}" in str(caught.value)
+
+
+def test_report_images_travel_as_inline_parts_not_data_urls(smtp_server, smtp_ini):
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e"
+                        "44ae426082")
+    server = smtp_server("unencrypted")
+    profile = profile_of(smtp_ini, server)
+    report = render_report("Screens", [Image(png, alt="login page")])
+    deliver(profile, build_message(profile, "shots", report))
+    (received,) = server.wait_for(1)
+    html_part = received.part("html")
+    assert "data:image" not in html_part
+    (image,) = [part for part in received.message.walk()
+                if part.get_content_type() == "image/png"]
+    assert image.get_content() == png
+    assert f'src="cid:{image["Content-ID"][1:-1]}"' in html_part
+    assert "[image: login page]" in received.part("plain")
