@@ -23,7 +23,7 @@ from mitmproxy import ctx, exceptions, http
 from bots_scheduler.proxy import policy
 from bots_scheduler.proxy.credentials import Authenticator
 from bots_scheduler.proxy.limiter import FailureLimiter
-from bots_scheduler.proxy.policy import PARENT_ENV, SECRET_ENV
+from bots_scheduler.proxy.policy import PARENT_ENV, READY_LINE, SECRET_ENV
 
 log = logging.getLogger("bots_scheduler.proxy")
 
@@ -70,6 +70,8 @@ class BotsAuth:
                                           options.bots_block_seconds)
 
     def running(self):
+        if self.secret and self.authenticator is not None:
+            log.info(READY_LINE)  # the launcher waits for this line: servers up, addon configured
         if self.parent_pid is not None and self._watch_task is None:
             self._watch_task = asyncio.get_running_loop().create_task(self._watch_parent())
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 SECRET_ENV = "BOTS_SCHEDULER_PROXY_SECRET"   # how the launcher hands the secret to the proxy
 PARENT_ENV = "BOTS_SCHEDULER_PARENT_PID"
+READY_LINE = "authentication addon ready"
 SECRET_HEADER = "X-Bots-Proxy-Secret"
 USER_HEADER = "X-Bots-User"
 IDENTITY_PREFIX = "x-bots-"

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bots_scheduler.proxy import htpasswd
-from bots_scheduler.proxy.policy import PARENT_ENV, SECRET_ENV
+from bots_scheduler.proxy.policy import PARENT_ENV, READY_LINE, SECRET_ENV
 from bots_scheduler.settings import UsageError
 
 log = logging.getLogger("bots_scheduler.proxy.mitmdump")
@@ -45,7 +45,7 @@ class ProxyProcess:
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
         self._lines: collections.deque[str] = collections.deque(maxlen=LAST_LINES)
-        self._listening = threading.Event()
+        self._ready = threading.Event()
 
     def prepare(self) -> str | None:
         """Make sure the htpasswd file exists; returns the one-time message with a new password."""
@@ -90,7 +90,7 @@ class ProxyProcess:
         self._check_port_free()
         env = dict(os.environ, **{SECRET_ENV: self.secret, PARENT_ENV: str(os.getpid())})
         self._lines.clear()
-        self._listening.clear()
+        self._ready.clear()
         self._process = subprocess.Popen(
             self.command(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True,  # Ctrl-C reaches the launcher only
@@ -98,7 +98,7 @@ class ProxyProcess:
         self._reader = threading.Thread(target=self._read_output, args=(self._process.stdout,),
                                         name="proxy-log", daemon=True)
         self._reader.start()
-        self._wait_until_listening(timeout)
+        self._wait_until_ready(timeout)
         log.info("authentication proxy (pid %d) listening on %s:%d", self._process.pid,
                  self.listen_host, self.settings.port)
 
@@ -135,14 +135,14 @@ class ProxyProcess:
                 raise UsageError(f"cannot listen on {self.listen_host}:{self.settings.port}: "
                                  f"{exc.strerror}") from None
 
-    def _wait_until_listening(self, timeout: float) -> None:
+    def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 self._reader.join(timeout=2)
                 self._fail(f"the authentication proxy exited with status "
                            f"{self._process.returncode}")
-            if self._listening.is_set() and self._accepts_connections():
+            if self._ready.is_set() and self._accepts_connections():
                 return
             time.sleep(0.05)
         self.stop()
@@ -166,7 +166,7 @@ class ProxyProcess:
         for line in stream:
             line = line.rstrip()
             self._lines.append(line)
-            if "listening at" in line:
-                self._listening.set()
+            if READY_LINE in line:
+                self._ready.set()
             log.log(logging.DEBUG if _CONNECTION_EVENT.search(line) else logging.INFO, "%s", line)
         stream.close()
