@@ -56,10 +56,10 @@ def final_notifications(srv, eid, statuses=("sent", "failed", "skipped")):
 
 
 def test_a_scheduled_job_in_change_mode_mails_first_nothing_then_the_difference(
-        server, jobs_folder, smtp_server, smtp_ini):
+        server, database, jobs_folder, smtp_server, smtp_ini):
     mail = smtp_server("starttls", credentials=("bots", "pw-e2e"))
     smtp_ini({"soc": mail})
-    srv = server("--smtp-config", "smtp.ini", "--smtp-profile", "soc")
+    srv = server(*database, "--smtp-config", "smtp.ini", "--smtp-profile", "soc")
     assert "notifications: profile soc: localhost:" in srv.stderr()
     assert "pw-e2e" not in srv.stderr()
     job_id = srv.add_job("finders.Finder", "perimeter", ["found.json"], minute="0",
