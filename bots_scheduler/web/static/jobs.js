@@ -49,8 +49,10 @@ export class JobsTab {
   async load() {
     const { q, sort, order, offset } = this.state;
     let page;
+    const seq = (this.seq = (this.seq || 0) + 1);
     try {
       const data = await get(`jobs${query({ q, sort, order, limit: PAGE, offset })}`);
+      if (seq !== this.seq) return;   // typed on: a newer search is under way
       page = data.total === undefined ? this.pageLocally(data.jobs) : data;
     } catch (err) {
       replace(this.body, emptyRow(6, `Jobs could not be loaded: ${err.message}`));

@@ -33,8 +33,10 @@ export class LogsTab {
   async load() {
     const filters = this.filters();
     let data;
+    const seq = (this.seq = (this.seq || 0) + 1);
     try {
       data = await get(`logs${query({ ...rangeParams(this.range), ...filters, limit: PAGE, offset: this.offset })}`);
+      if (seq !== this.seq) return;
     } catch (err) {
       replace(this.body, emptyRow(5, `The audit log could not be loaded: ${err.message}`));
       return;

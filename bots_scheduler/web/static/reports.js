@@ -9,6 +9,7 @@ import { showReport } from './viewer.js';
 
 const PAGE = 50;
 const POLL_MS = 2000;
+const REFRESH_MS = 15000;
 export const STATES = ['scheduled', 'running', 'stopping', 'succeeded', 'failed', 'timeout', 'stopped', 'scheduled error'];
 export const ACTIVE_STATES = new Set(['scheduled', 'running', 'stopping']);
 
@@ -31,8 +32,10 @@ export class ReportsTab {
     this.renderRange();
     await this.load();
     if (arg) {
-      await showReport(this.ctx, arg);
-      if (location.hash.startsWith('#/reports/')) history.replaceState(null, '', '#/reports');
+      // not awaited: the viewer stays open while the rest of the page goes on
+      showReport(this.ctx, arg).then(() => {
+        if (location.hash.startsWith('#/reports/')) history.replaceState(null, '', '#/reports');
+      });
     }
   }
 
@@ -54,10 +57,12 @@ export class ReportsTab {
     clearTimeout(this.timer);
     const params = rangeParams(this.range);
     this.params = params;
+    const seq = (this.seq = (this.seq || 0) + 1);
     const [list, stats] = await Promise.allSettled([
       get(`executions${query({ ...params, limit: PAGE, offset: this.offset })}`),
       get(`executions/stats${query(params)}`),
     ]);
+    if (seq !== this.seq) return;   // a newer load (range, page) has started meanwhile
     if (stats.status === 'fulfilled') this.renderStats(stats.value);
     if (list.status === 'rejected') {
       replace(this.body, emptyRow(7, `Executions could not be loaded: ${list.reason.message}`));
@@ -65,8 +70,11 @@ export class ReportsTab {
     }
     const executions = list.value.executions || [];
     this.renderRows(executions, list.value.total);
-    if (executions.some((e) => ACTIVE_STATES.has(e.state)) && this.ctx.currentTab === 'reports') {
-      this.timer = setTimeout(() => this.load(), POLL_MS);
+    // Running executions are followed closely; otherwise the first page refreshes now and then
+    // so that new runs show up.
+    const active = executions.some((e) => ACTIVE_STATES.has(e.state));
+    if (this.ctx.currentTab === 'reports' && (active || this.offset === 0)) {
+      this.timer = setTimeout(() => this.load(), active ? POLL_MS : REFRESH_MS);
     }
   }
 
