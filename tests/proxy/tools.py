@@ -53,7 +53,8 @@ def make_certificate(folder: Path, name: str = "proxy") -> tuple[Path, Path, Pat
     """A self-signed key and certificate made by openssl: (combined PEM, key, certificate)."""
     key, cert = folder / f"{name}.key", folder / f"{name}.crt"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
     combined = folder / f"{name}.pem"
     combined.write_bytes(cert.read_bytes() + key.read_bytes())
