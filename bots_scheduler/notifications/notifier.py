@@ -16,7 +16,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.message import EmailMessage
 
 from bots_scheduler.jobs.report import Text, render_items, render_report
 from bots_scheduler.notifications.changes import Changes, compare, report_section
@@ -33,7 +32,9 @@ SUBJECT_PREFIX = "[Bots Scheduler]"
 class Delivery:
     execution_id: str | None
     job_name: str
-    message: EmailMessage
+    subject: str
+    body_html: str
+    headers: dict
 
 
 class Notifier:
@@ -120,16 +121,18 @@ class Notifier:
     # -- deliveries --------------------------------------------------------------------------
     def enqueue(self, execution_id, job_name: str, subject: str, body_html: str,
                 headers: dict | None = None) -> None:
+        delivery = Delivery(execution_id, job_name, subject, body_html, dict(headers or {}))
         for profile in self.profiles:
-            message = build_message(profile, subject, body_html, headers)
             self._record(execution_id, profile.name, "queued", "waiting to be sent", 0)
-            self._workers[profile.name].queue.put(Delivery(execution_id, job_name, message))
+            self._workers[profile.name].queue.put(delivery)
 
     def deliver_with_retries(self, profile: SmtpProfile, delivery: Delivery) -> None:
+        # built here, in the profile's thread, once: every attempt sends the same Message-ID
+        message = build_message(profile, delivery.subject, delivery.body_html, delivery.headers)
         attempts = len(self.retry_delays) + 1
         for attempt in range(1, attempts + 1):
             try:
-                text = deliver(profile, delivery.message)
+                text = deliver(profile, message)
             except DeliveryError as exc:
                 if exc.transient and attempt < attempts and not self._stopping.is_set():
                     delay = self.retry_delays[attempt - 1]

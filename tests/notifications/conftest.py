@@ -17,8 +17,8 @@ def smtp_server(tls_files):
     """Factory: ``smtp_server("starttls", credentials=("u", "p"))`` -> a started SmtpServer."""
     started: list[SmtpServer] = []
 
-    def start(mode="unencrypted", credentials=None, hold=None) -> SmtpServer:
-        server = SmtpServer(mode, tls_files, credentials, hold).start()
+    def start(mode="unencrypted", credentials=None, hold=None, busy=0) -> SmtpServer:
+        server = SmtpServer(mode, tls_files, credentials, hold, busy).start()
         started.append(server)
         return server
 

@@ -70,14 +70,20 @@ class Received:
 
 
 class Mailbox:
-    """The aiosmtpd handler: keeps every accepted message; ``hold`` delays the DATA reply."""
+    """The aiosmtpd handler: keeps every accepted message; ``hold`` delays the DATA reply;
+    the first ``busy`` messages get a temporary 451 refusal."""
 
-    def __init__(self, hold: threading.Event | None = None):
+    def __init__(self, hold: threading.Event | None = None, busy: int = 0):
         self.messages: list[Received] = []
         self.hold = hold
+        self.busy = busy
+        self.refused = 0
         self._arrived = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refused < self.busy:
+            self.refused += 1
+            return "451 4.3.0 Busy, try again later"
         if self.hold is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.hold.wait, 30)
         transport_tls = server.transport.get_extra_info("ssl_object") is not None
@@ -103,10 +109,10 @@ class SmtpServer:
     """``mode``: "unencrypted", "ssl" (implicit TLS) or "starttls" (required before MAIL)."""
 
     def __init__(self, mode: str, tls: TlsFiles, credentials: tuple[str, str] | None = None,
-                 hold: threading.Event | None = None):
+                 hold: threading.Event | None = None, busy: int = 0):
         self.mode = mode
         self.port = free_port()
-        self.mailbox = Mailbox(hold)
+        self.mailbox = Mailbox(hold, busy)
         self.auth_attempts: list[tuple[str, bool]] = []
         self.credentials = credentials
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -278,6 +278,22 @@ def test_a_dead_server_leaves_the_run_succeeded_and_the_failure_recorded(make_ap
                for r in caplog.records)
 
 
+def test_a_busy_server_gets_the_message_on_a_later_attempt(make_app, smtp_server, smtp_ini):
+    server = smtp_server(busy=2)          # "451 try again later" twice
+    app = make_app()
+    notifier = Notifier(load_profiles(smtp_ini({"ops": server}), ["ops"]), app.datastore,
+                        retry_delays=(0.05, 0.1, 0.2))
+    notifier.start()
+    app.run_listeners.append(notifier.on_run_finished)
+    try:
+        eid = run(app, data={"a": 1})
+        entry = wait_notifications(app, eid)["ops"]
+    finally:
+        notifier.stop()
+    assert entry["status"] == "sent" and entry["attempts"] == 3
+    assert server.mailbox.refused == 2 and len(server.messages) == 1
+
+
 def test_a_dead_profile_does_not_delay_another(make_app, smtp_server, smtp_ini):
     server = smtp_server()
     dead = {"hostname": "127.0.0.1", "port": free_port(), "security": "unencrypted",
