@@ -13,7 +13,8 @@ from urllib.parse import unquote
 
 ALLOWED_EXTENSIONS = (".dat", ".lst", ".raw", ".txt")
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
-MAX_NAME_LENGTH = 255          # characters of the whole relative path (the table's key)
+MAX_NAME_LENGTH = 191          # characters of the whole relative path: the key of the files
+                               # table, VARCHAR(191) so that MySQL can index it in utf8mb4
 MAX_COMPONENT_BYTES = 255      # what common file systems allow for one name
 MAX_DESCRIPTION_LENGTH = 255
 _BOM = "\ufeff"

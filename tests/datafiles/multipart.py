@@ -28,3 +28,9 @@ def send_partial(port: int, body: bytes, content_type: str, sent: int) -> socket
                  b"Content-Type: " + content_type.encode() + b"\r\n"
                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:sent])
     return sock
+
+
+def upload(srv, name, content: bytes, query: str = ""):
+    """POST /api/v1/files of one file through a ServerProcess."""
+    body, content_type = multipart_body(name, content)
+    return srv.post(f"/api/v1/files{query}", data=body, headers={"Content-Type": content_type})

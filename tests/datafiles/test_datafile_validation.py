@@ -39,7 +39,7 @@ def test_acceptable_names_are_returned_unchanged(name):
     (".hidden.txt", "reserved"),
     ("lists/.ips.txt", "reserved"),
     (" ips.txt", "space"),
-    ("a" * 300 + ".txt", "longer than 255"),
+    ("a" * 300 + ".txt", "longer than 191"),
 ])
 def test_refused_names_say_why(name, reason):
     with pytest.raises(DataFileError) as caught:

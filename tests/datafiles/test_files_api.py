@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.datafiles.multipart import multipart_body, send_partial
+from tests.datafiles.multipart import multipart_body, send_partial, upload
 
 COUNT_JOB = '''
 from bots_scheduler import *
@@ -26,11 +26,6 @@ class CountEntries(JobBase):
         return Section("Count", Text(f"{len(entries)} entries in {path}"))
 '''
 COUNT = "count.CountEntries"
-
-
-def upload(srv, name, content: bytes, query=""):
-    body, content_type = multipart_body(name, content)
-    return srv.post(f"/api/v1/files{query}", data=body, headers={"Content-Type": content_type})
 
 
 def listed(srv):
@@ -364,3 +359,14 @@ def test_listing_pages_and_filters_by_time(server):
     past = srv.get("/api/v1/files?time_range_start=2000-01-01T00:00:00%2B00:00").json()
     assert past["total"] == 3
     assert srv.get("/api/v1/files?limit=0").status_code == 400
+
+
+def test_the_longest_accepted_name_fits_the_files_table(server, database):
+    srv = server(*database)
+    longest = "d" * 60 + "/" + "é" * 125 + "e.txt"      # 191 characters, 255 bytes in one name
+    r = upload(srv, longest, b"x\n")
+    assert r.status_code == 201, r.text
+    assert set(listed(srv)) == {longest}
+    r = upload(srv, "d" + longest, b"x\n")
+    assert r.status_code == 400 and "longer than 191 characters" in r.json()["error"]
+    assert srv.api("DELETE", "/api/v1/files/" + longest).status_code == 200
