@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from tests.proxy.tools import (htpasswd_tool, https, make_certificate, port_is_free,
+from tests.proxy.tools import (der, htpasswd_tool, https, make_certificate, port_is_free,
                                served_certificate)
 from tests.support.server import ServerProcess, free_port_pair
 
@@ -232,8 +232,7 @@ def test_the_given_certificate_is_served(server, workdir):
     pem, _, cert = make_certificate(workdir)
     running = server("--htpasswd", write_users(workdir), "--certificate", str(pem),
                      local=False)
-    expected = subprocess.run(["openssl", "x509", "-in", str(cert), "-outform", "DER"],
-                              check=True, capture_output=True).stdout
+    expected = der(cert)
     assert served_certificate(running.port) == expected
     r = https("GET", running.proxy_url + "/api/v1/jobs", auth=ALICE, verify=str(cert))
     assert r.status_code == 200

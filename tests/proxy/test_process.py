@@ -15,7 +15,7 @@ import pytest
 from bots_scheduler.proxy.process import ProxyProcess
 from bots_scheduler.settings import UsageError
 from tests.proxy.conftest import SECRET, make_settings, users_file
-from tests.proxy.tools import https, make_certificate, port_is_free, served_certificate
+from tests.proxy.tools import der, https, make_certificate, port_is_free, served_certificate
 from tests.support.server import free_port_pair
 
 GENERATED = re.compile(r"user 'administrator' and password '([^']+)'")
@@ -81,8 +81,7 @@ def test_stop_frees_the_port_and_may_be_called_twice(start_proxy, tmp_path):
 def test_the_given_certificate_is_the_one_served(start_proxy, tmp_path):
     pem, _, cert = make_certificate(tmp_path)
     running = start_proxy(users_file(tmp_path), certificate=pem)
-    expected = subprocess.run(["openssl", "x509", "-in", str(cert), "-outform", "DER"],
-                              check=True, capture_output=True).stdout
+    expected = der(cert)
     assert served_certificate(running.port) == expected
 
 

@@ -1,13 +1,11 @@
 """--certificate: one PEM with an unencrypted key and its certificate, checked before start."""
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from bots_scheduler.proxy.tls import validate_certificate
 from bots_scheduler.settings import UsageError
-from tests.proxy.tools import make_certificate
+from tests.proxy.tools import encrypted_key, make_certificate
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +72,6 @@ def test_a_key_of_another_certificate_is_refused(pem, tmp_path):
 
 
 def test_an_encrypted_key_is_refused(pem, tmp_path):
-    encrypted = tmp_path / "encrypted.key"
-    subprocess.run(["openssl", "pkcs8", "-topk8", "-in", str(pem[1]), "-passout", "pass:x",
-                    "-out", str(encrypted)], check=True, capture_output=True)
     path = tmp_path / "encrypted.pem"
-    path.write_bytes(pem[2].read_bytes() + encrypted.read_bytes())
+    path.write_bytes(pem[2].read_bytes() + encrypted_key(pem[1], b"passphrase"))
     assert "encrypted" in refusal(path)

@@ -1,6 +1,8 @@
 """Helpers of the proxy tests: htpasswd files made by Apache's real tool, HTTPS clients."""
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import socket
 import ssl
 import subprocess
@@ -8,6 +10,10 @@ import warnings
 from pathlib import Path
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from urllib3.exceptions import InsecureRequestWarning
 
 FORMAT_FLAGS = {"bcrypt": ["-B", "-C", "5"], "apr1": ["-m"], "sha1": ["-s"]}
@@ -50,12 +56,35 @@ def served_certificate(port: int) -> bytes:
 
 
 def make_certificate(folder: Path, name: str = "proxy") -> tuple[Path, Path, Path]:
-    """A self-signed key and certificate made by openssl: (combined PEM, key, certificate)."""
-    key, cert = folder / f"{name}.key", folder / f"{name}.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext",
-                    "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    """A self-signed certificate for localhost and 127.0.0.1: (combined PEM, key, certificate)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_path, cert_path = folder / f"{name}.key", folder / f"{name}.crt"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     combined = folder / f"{name}.pem"
-    combined.write_bytes(cert.read_bytes() + key.read_bytes())
-    return combined, key, cert
+    combined.write_bytes(cert_path.read_bytes() + key_path.read_bytes())
+    return combined, key_path, cert_path
+
+
+def der(cert_path: Path) -> bytes:
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def encrypted_key(key_path: Path, passphrase: bytes) -> bytes:
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.BestAvailableEncryption(passphrase))
