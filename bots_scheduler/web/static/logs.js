@@ -5,6 +5,7 @@ import { debounce, emptyRow, h, $, renderPager, renderRangeButtons, replace } fr
 import { RANGES, rangeParams, timeCell } from './time.js';
 
 const PAGE = 100;
+const EVENT_LABELS = { custom_run: 'run now' };
 
 export class LogsTab {
   constructor(ctx) {
@@ -46,7 +47,7 @@ export class LogsTab {
     const rows = logs.map((log) => h('tr', {},
       h('td', {}, timeCell(log.created_time, zone)),
       h('td', {}, log.user || ''),
-      h('td', {}, h('span', { class: `event event-${String(log.event).replace(/\s+/g, '-')}`, text: log.event })),
+      h('td', {}, h('span', { class: `event event-${String(log.event).replace(/\s+/g, '-')}`, text: EVENT_LABELS[log.event] || log.event })),
       h('td', {}, jobCell(log)),
       h('td', { class: 'log-desc' }, describeLog(log))));
     replace(this.body, rows.length ? rows : emptyRow(5, 'No audit log entries match.'));
@@ -67,6 +68,8 @@ const CHANGE = /^(\w+): (.*) → (.*)$/s;
 // {field: [old, new]}); they are shown as one line per field. Anything else is shown as written.
 export function describeLog(log) {
   const text = log.description || '';
+  const run = log.event === 'custom_run' && text.match(/^execution (\w+)$/);
+  if (run) return h('a', { href: `#/reports/${run[1]}`, text: 'execution report' });
   const parts = text.split('; ');
   if (text && parts.every((p) => CHANGE.test(p))) {
     return h('ul', { class: 'changes' }, parts.map((p) => {
