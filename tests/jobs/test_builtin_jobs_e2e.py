@@ -80,6 +80,12 @@ def test_shell_command_succeeds_and_fails_with_its_report(srv):
     assert "exit status 4" in text and "oops" in text
 
 
+def test_shell_command_timeout_given_with_a_token_list_ends_the_run_failed(srv):
+    done = run_now(srv, "shell.ShellCommand", [["sleep", "30"], 1])
+    assert done["state"] == "failed"
+    assert "timed out after 1 s" in text_of(done["result"])
+
+
 def test_shodan_check_runs_against_the_configured_url(srv, fakes):
     done = run_now(srv, "shodan_hosts.ShodanHostsCheckJob", ["shodan-key", "ips.txt"])
     assert done["state"] == "succeeded", done["result"]
