@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
+from bots_scheduler.scheduling.triggers import CronTrigger
 
 CRON_FIELDS = ("second", "minute", "hour", "day", "week", "day_of_week", "month")
 API_CRON_FIELDS = ("month", "week", "day", "day_of_week", "hour", "minute")
