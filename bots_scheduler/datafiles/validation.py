@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import posixpath
+import re
 import unicodedata
 from urllib.parse import unquote
 
@@ -18,6 +19,8 @@ MAX_NAME_LENGTH = 191          # characters of the whole relative path: the key 
 MAX_COMPONENT_BYTES = 255      # what common file systems allow for one name
 MAX_DESCRIPTION_LENGTH = 255
 _BOM = "\ufeff"
+# a blank or comment line (whitespace other than space and tab is refused anyway)
+_NOT_ENTRY = re.compile(r"^[ \t]*(?:#|$)", re.MULTILINE)
 
 
 class DataFileError(Exception):
@@ -159,15 +162,33 @@ class ContentChecker:
         if self._carriage_return:
             text = "\r" + text
             self._carriage_return = False
-        pieces = text.split("\n")
-        for piece in pieces[:-1]:
-            self._extend_line(piece[:-1] if piece.endswith("\r") else piece)
+        head, newline, rest = text.partition("\n")
+        if newline:
+            self._extend_line(head[:-1] if head.endswith("\r") else head)
             self._end_line()
-        last = pieces[-1]
+            middle, newline, last = rest.rpartition("\n")
+            if newline:
+                self._take_lines(middle + newline)
+        else:
+            last = head
         if last.endswith("\r") and not final:
             self._carriage_return = True
             last = last[:-1]
         self._extend_line(last)
+
+    def _take_lines(self, lines: str) -> None:
+        """Whole lines (after line 1) at once: the common case, checked without a Python loop
+        over the lines; any doubt falls back to line by line, which finds the exact place."""
+        clean = lines.replace("\r\n", "\n")
+        if "\r" in clean or not clean.replace("\t", " ").replace("\n", " ").isprintable():
+            for line in lines.split("\n")[:-1]:
+                self._extend_line(line[:-1] if line.endswith("\r") else line)
+                self._end_line()
+            return
+        count = clean.count("\n")
+        # "$" also matches after the final newline: that empty match is not a line
+        self.entries += count - (len(_NOT_ENTRY.findall(clean)) - 1)
+        self.line_number += count
 
     def _extend_line(self, piece: str) -> None:
         if not piece:

@@ -1,5 +1,7 @@
 """What a data file may be called and contain (bots_scheduler.datafiles.validation)."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bots_scheduler.datafiles.validation import (ContentChecker, DataFileError, check_content,
                                                  check_name)
@@ -124,3 +126,26 @@ def test_a_single_line_of_several_mebibytes_is_one_entry():
         checker.feed(b"a" * 65536)
     checker.finish()
     assert checker.entries == 1 and checker.size == 6553600
+
+
+line_texts = st.lists(st.text(alphabet="a #\té", max_size=6), max_size=40)
+
+
+@given(lines=line_texts, crlf=st.booleans(), trailing=st.booleans(),
+       chunk=st.integers(min_value=1, max_value=50))
+@settings(max_examples=300, deadline=None)
+def test_entries_and_description_match_a_line_by_line_reading(lines, crlf, trailing, chunk):
+    ending = "\r\n" if crlf else "\n"
+    text = ending.join(lines) + (ending if trailing and lines else "")
+    content = text.encode()
+    expected_lines = text.split(ending)
+    if expected_lines and expected_lines[-1] == "":
+        expected_lines.pop()
+    first = expected_lines[0].strip() if expected_lines else ""
+    description = first[1:].strip() if first.startswith("#") else ""
+    entries = sum(1 for line in expected_lines if line.strip() and not line.strip().startswith("#"))
+    checker = ContentChecker()
+    for start in range(0, len(content), chunk):
+        checker.feed(content[start:start + chunk])
+    checker.finish()
+    assert (checker.description, checker.entries) == (description, entries)
