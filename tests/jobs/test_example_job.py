@@ -7,7 +7,7 @@ import pytest
 
 from bots_scheduler import JobFailed
 from bots_scheduler.jobs.loader import JobRegistry
-from tests.jobs.helpers import text_of
+from tests.jobs.helpers import closed_port, text_of
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE = DOCS / "examples" / "ports_check.py"
@@ -27,12 +27,6 @@ def listening_port():
         yield listener.getsockname()[1]
 
 
-def _closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_guide_shows_the_example_file_verbatim():
     guide = (DOCS / "writing-jobs.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
@@ -46,7 +40,7 @@ def test_the_example_is_discovered_as_a_job_class(port_check_class):
 
 def test_the_example_reports_open_and_closed_ports(port_check_class, context, data_file,
                                                    listening_port):
-    closed = _closed_port()
+    closed = closed_port()
     job = port_check_class("j1", "e1", context)
     html = job.run(f"{listening_port},{closed}", data_file("hosts.txt", "127.0.0.1\n"), 1)
     text = text_of(html)

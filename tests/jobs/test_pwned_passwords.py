@@ -8,7 +8,7 @@ import pytest
 from bots_scheduler import JobFailed
 from bots_scheduler.jobs.builtin.pwned_passwords import PwnedPasswordsJob, mask
 from tests.jobs.conftest import PWNED
-from tests.jobs.helpers import text_of
+from tests.jobs.helpers import closed_port, text_of
 
 PASSWORDS = "hunter2hunter2\ncorrect horse battery staple\nletmein123\n\nTr0ub4dor&3\n"
 
@@ -102,8 +102,10 @@ def test_timeout_fails_the_run(context, data_file, pwned_passwords_service, quic
 
 
 def test_unreachable_service_fails_the_run(context, data_file, monkeypatch):
-    monkeypatch.setenv("BOTS_SCHEDULER_PWNEDPASSWORDS_URL", "http://127.0.0.1:9")
-    with pytest.raises(JobFailed, match="cannot reach http://127.0.0.1:9/range/"):
+    port = closed_port()
+    monkeypatch.setenv("BOTS_SCHEDULER_PWNEDPASSWORDS_URL", f"http://127.0.0.1:{port}")
+    with pytest.raises(JobFailed, match=rf"cannot reach http://127.0.0.1:{port}/range/\w+: "
+                                        r"\[Errno 111\] Connection refused"):
         _run(context, data_file("passwords.txt", "hunter2hunter2\n"))
 
 

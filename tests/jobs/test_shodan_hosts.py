@@ -3,7 +3,7 @@ import pytest
 
 from bots_scheduler import JobFailed
 from bots_scheduler.jobs.builtin.shodan_hosts import ShodanHostsCheckJob
-from tests.jobs.helpers import text_of
+from tests.jobs.helpers import closed_port, text_of
 
 
 def _run(context, path, key="shodan-key"):
@@ -98,4 +98,12 @@ def test_server_error_fails_the_run(context, data_file, shodan_service):
 def test_timeout_fails_the_run(context, data_file, shodan_service, quick_timeout):
     shodan_service.delay = 3
     with pytest.raises(JobFailed, match="Shodan: no answer within 1 s"):
+        _run(context, data_file("ips.txt", "198.51.100.7\n"))
+
+
+def test_unreachable_service_fails_the_run(context, data_file, monkeypatch):
+    port = closed_port()
+    monkeypatch.setenv("BOTS_SCHEDULER_SHODAN_URL", f"http://127.0.0.1:{port}")
+    with pytest.raises(JobFailed, match=rf"Shodan: cannot reach http://127.0.0.1:{port}: "
+                                        r"\[Errno 111\] Connection refused"):
         _run(context, data_file("ips.txt", "198.51.100.7\n"))

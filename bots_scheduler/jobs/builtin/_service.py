@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import re
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -96,10 +97,16 @@ def describe_answer(response) -> str:
 
 
 def wait_or_stop(seconds: float, stop_event) -> None:
-    if stop_event is not None and stop_event.wait(seconds):
-        raise Stopped("stopped while waiting to retry")
     if stop_event is None:
         time.sleep(seconds)
+    elif stop_event.wait(seconds):
+        raise Stopped("stopped while waiting to retry")
+
+
+def network_failure(exc: Exception) -> str:
+    """A short reason for a failed connection: the OS error when there is one."""
+    found = re.search(r"\[Errno -?\d+\] [^'\")\]]+", str(exc))
+    return found.group(0).strip() if found else type(exc).__name__
 
 
 class ServiceClient:
@@ -111,11 +118,9 @@ class ServiceClient:
         self.stop_event = stop_event
         self.timeout = timeout if timeout is not None else request_timeout()
         self.session = requests.Session()
-        self.session.trust_env = True
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self.session.headers.update(headers or {})
         self.session.auth = auth
-        self.requests_made = 0
 
     def close(self):
         self.session.close()
@@ -151,7 +156,6 @@ class ServiceClient:
                                response.status_code, response.url) from None
 
     def _send(self, url, params):
-        self.requests_made += 1
         try:
             return self.session.get(url, params=params, timeout=self.timeout)
         except requests.Timeout:
@@ -159,14 +163,14 @@ class ServiceClient:
                                              f"({_safe_url(url)})", None, url) from None
         except requests.RequestException as exc:
             raise ServiceError(self.service, f"cannot reach {_safe_url(url)}: "
-                                             f"{type(exc).__name__}", None, url) from None
+                                             f"{network_failure(exc)}", None, url) from None
 
     def _explain(self, response, delay, attempt):
         said = describe_answer(response)
         message = f"HTTP {response.status_code}: {said}" if said else f"HTTP {response.status_code}"
         if response.status_code in RETRY_STATUSES:
             if delay is None:
-                message += " (no usable Retry-After)"
+                message += " (without a usable Retry-After)"
             elif delay > MAX_RETRY_AFTER:
                 message += (f" (asked to retry after {delay:g} s, longer than the "
                             f"{MAX_RETRY_AFTER:g} s this job waits)")

@@ -15,9 +15,9 @@ from bots_scheduler.jobs.base import JobBase, JobFailed
 from bots_scheduler.jobs.builtin._inputs import bad_lines_section, parse_networks, read_lines
 from bots_scheduler.jobs.builtin._service import (MAX_RETRIES, MAX_RETRY_AFTER, RETRY_STATUSES,
                                                   ServiceError, Stopped, base_url,
-                                                  describe_answer, failure, request_timeout,
-                                                  retry_after_seconds, summary_table,
-                                                  wait_or_stop)
+                                                  describe_answer, failure, network_failure,
+                                                  request_timeout, retry_after_seconds,
+                                                  summary_table, wait_or_stop)
 from bots_scheduler.jobs.report import Code, Section, Subsection, Table, Text, report
 
 URL_VARIABLE = "BOTS_SCHEDULER_SHODAN_URL"
@@ -92,7 +92,7 @@ class ShodanClient:
             if isinstance(cause, requests.Timeout):
                 return f"no answer within {self.timeout:g} s"
             if cause is not None:
-                return f"cannot reach {self.api.base_url}: {type(cause).__name__}"
+                return f"cannot reach {self.api.base_url}: {network_failure(cause)}"
             return str(exc)
         said = describe_answer(response) or str(exc)
         return f"HTTP {response.status_code}: {said}"
