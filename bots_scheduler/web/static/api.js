@@ -12,7 +12,9 @@ export class ApiError extends Error {
 }
 
 export async function api(method, path, body = undefined) {
-  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  // X-Requested-With: what the proxy's cross-site request forgery check expects from scripts
+  const headers = { Accept: 'application/json', 'X-Requested-With': 'bots-scheduler-ui' };
+  const init = { method, headers, credentials: 'same-origin' };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';

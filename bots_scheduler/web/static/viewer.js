@@ -69,8 +69,12 @@ function render(ctx, execution) {
 
 export function reportFrame(result) {
   const css = new URL('static/report.css', document.baseURI).href;
-  // An empty sandbox: no scripts, no forms, no popups, no top navigation, opaque origin.
-  const frame = h('iframe', { class: 'report-frame', title: 'Execution report', sandbox: '', referrerpolicy: 'no-referrer' });
+  // Sandboxed: no scripts, no forms, no popups, no top navigation, no automatic refresh.
+  // allow-same-origin without allow-scripts gives report HTML no power (nothing runs in it);
+  // it lets the inherited CSP's style-src 'self' match, so that report.css can load.
+  const frame = h('iframe', {
+    class: 'report-frame', title: 'Execution report', sandbox: 'allow-same-origin', referrerpolicy: 'no-referrer',
+  });
   frame.srcdoc = '<!doctype html><html><head><meta charset="utf-8">'
     + `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${css}; img-src data:">`
     + `<link rel="stylesheet" href="${css}"></head><body>${result}</body></html>`;
