@@ -1,7 +1,10 @@
 """Validation of the list files the built-in jobs read."""
 import ipaddress
+from pathlib import Path
 
 import pytest
+
+import bots_scheduler
 
 from bots_scheduler import JobFailed
 from bots_scheduler.jobs.builtin._inputs import (MAX_LINE, normalize_domain, normalize_email,
@@ -71,3 +74,20 @@ def test_accounts_mix_emails_and_domains():
 def test_domains_are_deduplicated_after_normalisation():
     good, bad = parse_domains([(1, "example.org"), (2, "EXAMPLE.org.")])
     assert good == ["example.org"] and bad == []
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_bytes(b"\xef\xbb\xbf192.0.2.1\n")
+    assert read_lines(path) == [(1, "192.0.2.1")]
+
+
+SAMPLES = Path(bots_scheduler.__file__).parent / "samples"
+
+
+@pytest.mark.parametrize("name, parse", [("ips.txt", parse_networks),
+                                         ("domains.txt", parse_domains),
+                                         ("emails.txt", parse_accounts)])
+def test_the_shipped_sample_lists_are_valid_entries(name, parse):
+    good, bad = parse(read_lines(SAMPLES / name))
+    assert good and bad == []

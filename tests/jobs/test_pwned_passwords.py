@@ -2,11 +2,14 @@
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+import bots_scheduler
+
 from bots_scheduler import JobFailed
-from bots_scheduler.jobs.builtin.pwned_passwords import PwnedPasswordsJob, mask
+from bots_scheduler.jobs.builtin.pwned_passwords import PwnedPasswordsJob, mask, read_passwords
 from tests.jobs.conftest import PWNED
 from tests.jobs.helpers import closed_port, text_of
 
@@ -122,3 +125,17 @@ def test_stopping_the_job_interrupts_a_retry_wait(context, data_file, pwned_pass
     with pytest.raises(JobFailed, match="stopped while waiting to retry"):
         _run(context, data_file("passwords.txt", "hunter2hunter2\n"))
     assert time.monotonic() - started < 10
+
+
+def test_comment_lines_and_a_byte_order_mark_are_not_passwords(context, data_file,
+                                                               pwned_passwords_service):
+    job = PwnedPasswordsJob("j1", "e1", context)
+    html = job.run(data_file("passwords.txt", "\ufeff# my list\nhunter2hunter2\n #not a comment\n"))
+    assert "passwords in the file 2" in text_of(html)
+    assert job._data == {"line 2 (h*****)": 9659365}
+
+
+def test_the_shipped_sample_list_holds_six_passwords():
+    sample = Path(bots_scheduler.__file__).parent / "samples" / "passwords.txt"
+    passwords, bad = read_passwords(sample)
+    assert len(passwords) == 6 and bad == []

@@ -31,7 +31,7 @@ def read_lines(path, what="list file") -> list[tuple[int, str]]:
     if not path:
         raise JobFailed(f"no {what} given")
     try:
-        with open(path, encoding="utf-8", errors="replace", newline=None) as handle:
+        with open(path, encoding="utf-8-sig", errors="replace", newline=None) as handle:
             raw = handle.read().split("\n")
     except OSError as exc:
         raise JobFailed(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc

@@ -25,7 +25,8 @@ def mask(password: str) -> str:
 
 
 def read_passwords(path) -> tuple[list[tuple[int, str]], list[BadLine]]:
-    """Each non-empty line is a password, taken as is (only the line break is removed)."""
+    """Each line is a password, taken as is (only the line break is removed); empty lines and
+    lines starting with ``#`` (comments, as in every data file) are skipped."""
     if not path:
         raise JobFailed("no file of passwords given")
     try:
@@ -34,9 +35,9 @@ def read_passwords(path) -> tuple[list[tuple[int, str]], list[BadLine]]:
     except OSError as exc:
         raise JobFailed(f"cannot read the file of passwords: {exc.strerror or exc}") from exc
     good, bad = [], []
-    for number, line in enumerate(raw.split(b"\n"), start=1):
+    for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
         line = line.removesuffix(b"\r")
-        if not line:
+        if not line or line.startswith(b"#"):
             continue
         try:
             password = line.decode("utf-8")
