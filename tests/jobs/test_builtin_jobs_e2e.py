@@ -1,5 +1,6 @@
 """The built-in jobs end to end: the real ``bots-scheduler run`` process, jobs added and run now
 through the REST API, reports read back; every service is a local fake."""
+import os
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,17 @@ def test_the_documented_example_job_runs_from_a_jobs_folder(srv):
     done = run_now(srv, "PortsCheck", [f"{srv.port + 1}", "hosts.txt", 2], module="ports_check")
     assert done["state"] == "succeeded", done["result"]
     assert f"127.0.0.1 {srv.port + 1} open" in text_of(done["result"])
+
+
+def test_server_shutdown_kills_a_running_shell_command(srv, workdir):
+    job_id = srv.add_job(f"{BUILTIN}.shell.ShellCommand", name="long",
+                         pub_args=["sh", "-c", "echo $$ > long.pid; exec sleep 300"])
+    eid = srv.post(f"/api/v1/executions/{job_id}").json()["execution_id"]
+    pid_file = workdir / "data" / "long.pid"
+    srv.wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(), what="the command")
+    pid = int(pid_file.read_text())
+    assert srv.stop() == 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    restarted = srv.start()
+    assert restarted.get(f"/api/v1/executions/{eid}").json()["state"] == "stopped"
