@@ -15,11 +15,12 @@ import signal
 import sys
 
 import tornado.ioloop
+from tornado.netutil import bind_sockets
 
 from bots_scheduler.app import Application
 from bots_scheduler.datastore.store import DatastoreUnavailable
 from bots_scheduler.settings import Settings, UsageError
-from bots_scheduler.web.server import listen, make_web_app
+from bots_scheduler.web.server import make_web_app, serve_on
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class Service:
         secret = None if settings.local else secrets.token_urlsafe(32)
         if not settings.local:
             self.proxy = _proxy_process(settings, secret)
+            _check_free(settings.port, "127.0.0.1" if settings.debug else "0.0.0.0", "the proxy")
+        # hold the scheduler's port from the start: a taken port fails before anything starts
+        sockets = _bind(settings.scheduler_port)
         app = Application(settings, proxy_secret=secret)
         try:
             app.prepare()
@@ -52,14 +56,7 @@ class Service:
                 self.proxy.start()
                 if message:
                     print(message, flush=True)
-            try:
-                self.http_server = listen(make_web_app(app), settings.scheduler_port)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise UsageError(f"port {settings.scheduler_port} (the scheduler, PORT+1) "
-                                     f"is already in use") from None
-                raise UsageError(f"cannot listen on 127.0.0.1:{settings.scheduler_port}: "
-                                 f"{exc.strerror}") from None
+            self.http_server = serve_on(make_web_app(app), sockets)
             app.start()
         except BaseException:
             self._stop_proxy()
@@ -113,6 +110,27 @@ class Service:
     def _stop_proxy(self):
         if self.proxy is not None:
             self.proxy.stop()
+
+
+def _bind(port: int) -> list:
+    try:
+        return bind_sockets(port, address="127.0.0.1")
+    except OSError as exc:
+        raise UsageError(_port_message(port, "the scheduler, PORT+1", exc)) from None
+
+
+def _check_free(port: int, address: str, what: str) -> None:
+    try:
+        for sock in bind_sockets(port, address=address):
+            sock.close()
+    except OSError as exc:
+        raise UsageError(_port_message(port, what, exc)) from None
+
+
+def _port_message(port: int, what: str, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} ({what}) is already in use"
+    return f"cannot listen on port {port} ({what}): {exc.strerror}"
 
 
 def _proxy_process(settings: Settings, secret: str):

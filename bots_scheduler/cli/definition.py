@@ -12,7 +12,12 @@ DEFAULT_JOBS = ["jobs"]
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every default as ``(default: …)``."""
+    """Shows every default as ``(default: …)``, unless the help text states it itself."""
+
+    def _get_help_string(self, action):
+        if "(default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +90,14 @@ def build_run_parser(sub):
 
     database = add_database_options(run)
     add_table_options(database)
+    database.add_argument("--retention-days", dest="retention_days", type=str, default="90",
+                          metavar="DAYS",
+                          help="executions and audit log entries older than DAYS are pruned "
+                               "in the background; 0 keeps everything")
+    database.add_argument("--keep-runs", dest="keep_runs", type=str, default="10",
+                          metavar="K",
+                          help="the last K executions of each job (with their reports) are "
+                               "kept whatever their age")
 
     aps = run.add_argument_group("APScheduler options")
     _bool_pair(aps, "job-coalesce", "job_coalesce", True,
@@ -97,6 +110,10 @@ def build_run_parser(sub):
     aps.add_argument("--threadpool-size", dest="threadpool_size", type=str, default="2",
                      metavar="TP_SIZE", help="job executor threads")
     aps.add_argument("--timezone", default="UTC", help="IANA zone name of the scheduler")
+    aps.add_argument("--job-timeout", dest="job_timeout", type=str, default="86400",
+                     metavar="SECONDS",
+                     help="longest a run may take before it ends in state timeout, unless the "
+                          "job sets its own timeout; 0: no limit")
 
     tornado = run.add_argument_group("Tornado options")
     tornado.add_argument("--max-workers", dest="max_workers", type=str, default="8",

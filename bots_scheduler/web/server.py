@@ -65,9 +65,10 @@ def make_web_app(app) -> tornado.web.Application:
         log_function=_log_request)
 
 
-def listen(web_app, port: int) -> tornado.httpserver.HTTPServer:
+def serve_on(web_app, sockets) -> tornado.httpserver.HTTPServer:
+    """Serve on already-bound sockets (see service.py: the port is held from the start)."""
     server = tornado.httpserver.HTTPServer(web_app, max_body_size=MAX_BODY, xheaders=False)
-    server.listen(port, address="127.0.0.1")
+    server.add_sockets(sockets)
     return server
 
 
