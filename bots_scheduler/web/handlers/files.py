@@ -35,6 +35,7 @@ class FilesHandler(ApiHandler):
         self._file_parts = 0
         self._field_bytes = 0
         self._error: ApiError | None = None
+        self._closed = False
 
     @property
     def files(self) -> DataFiles:
@@ -127,6 +128,8 @@ class FilesHandler(ApiHandler):
                     raise ApiError(400, f"the field {FIELD!r} carries no file name")
                 self._upload = await self._call(self.files.start_upload, name, self.user,
                                                 self._replace())
+                if self._closed:             # the client left while the upload was set up
+                    self._abort_upload()
         elif event is None:
             self._in_file_part = False
         elif self._in_file_part:
@@ -166,6 +169,7 @@ class FilesHandler(ApiHandler):
             self._upload.abort()
 
     def on_connection_close(self):
+        self._closed = True
         self._abort_upload()        # a body cut off half-way: remove the temporary file
         super().on_connection_close()
 
