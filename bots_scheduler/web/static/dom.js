@@ -53,13 +53,32 @@ export function debounce(fn, ms) {
 }
 
 // A transient message at the bottom of the screen; `kind` is "ok" or "error".
+// The box is a popover so that it shows above an open modal dialog (both live in the top
+// layer; re-showing it puts it last, on top).
 export function toast(message, kind = 'ok', action = null) {
   const box = $('#toasts');
   const item = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status' },
     h('span', { text: message }), action);
   box.append(item);
-  setTimeout(() => item.remove(), kind === 'error' ? 8000 : 5000);
+  raisePopover(box);
+  setTimeout(() => {
+    item.remove();
+    if (!box.childElementCount && box.matches(':popover-open')) box.hidePopover();
+  }, kind === 'error' ? 8000 : 5000);
   return item;
+}
+
+// showModal() that keeps visible toasts above the new dialog.
+export function showModal(dialog) {
+  dialog.showModal();
+  const box = $('#toasts');
+  if (box.matches(':popover-open')) raisePopover(box);
+}
+
+export function raisePopover(box) {
+  if (!box.showPopover) return;
+  if (box.matches(':popover-open')) box.hidePopover();
+  box.showPopover();
 }
 
 // Opens a modal <dialog> asking a yes/no question; resolves to true when confirmed.
@@ -80,7 +99,7 @@ export function confirmDialog(title, message, confirmLabel = 'Delete') {
     const onClose = () => done(false);
     ok.addEventListener('click', onOk);
     dialog.addEventListener('close', onClose);
-    dialog.showModal();
+    showModal(dialog);
   });
 }
 

@@ -1,7 +1,7 @@
 // The "New job" / "Edit job" dialog: job class, arguments, cron fields with a live preview.
 
 import { api, get, query } from './api.js';
-import { debounce, h, $, replace } from './dom.js';
+import { debounce, h, $, replace, showModal } from './dom.js';
 import { CRON_FIELDS, describeCron, PRESETS } from './cron.js';
 import { formatInZone, formatLocal } from './time.js';
 
@@ -22,7 +22,7 @@ export function openJobDialog(ctx, job) {
   return new Promise((resolve) => {
     current = { ctx, job, resolve, jsonMode: false, files: [], saved: null };
     fill(job);
-    dialog.showModal();
+    showModal(dialog);
     $('#job-name').focus();
   });
 }

@@ -3,7 +3,7 @@
 // code, reach the application's origin, or navigate the page.
 
 import { get } from './api.js';
-import { h, $, replace, toast } from './dom.js';
+import { h, $, replace, showModal, toast } from './dom.js';
 import { stateClass } from './chart.js';
 import { formatDuration, timeCell } from './time.js';
 
@@ -26,7 +26,7 @@ export async function showReport(ctx, executionId) {
     dialog.addEventListener('close', () => { clearTimeout(timer); timer = null; });
   }
   render(ctx, execution);
-  if (!dialog.open) dialog.showModal();
+  if (!dialog.open) showModal(dialog);
   await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
 }
 
