@@ -106,10 +106,8 @@ class BotsAuth:
         self._forward_as(flow, user)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
+        # also runs for the responses this addon makes (mitmproxy emulates it for them)
         add_security_headers(flow.response)
-
-    def response(self, flow: http.HTTPFlow) -> None:
-        add_security_headers(flow.response)  # responses made by addons skip responseheaders
 
     async def _check(self, user: str, password: str) -> bool:
         try:
@@ -119,15 +117,9 @@ class BotsAuth:
             return False
 
     def _forward_as(self, flow: http.HTTPFlow, user: str) -> None:
-        headers = flow.request.headers
-        for name in list(headers.keys()):
-            if name.lower().startswith(policy.IDENTITY_PREFIX):
-                del headers[name]
-        del headers["Authorization"]
-        headers[policy.USER_HEADER] = policy.encode_user(user)
-        headers[policy.SECRET_HEADER] = self.secret
-        headers["X-Forwarded-For"] = flow.client_conn.peername[0]
-        headers["X-Forwarded-Proto"] = "https"
+        request = flow.request
+        request.headers.fields = policy.forwarded_fields(
+            request.headers.fields, user, self.secret, flow.client_conn.peername[0])
 
     def _redirect_to_https(self, flow: http.HTTPFlow) -> None:
         location = policy.https_location(flow.request.host_header, flow.request.path)
@@ -162,12 +154,8 @@ class BotsAuth:
 
 
 def add_security_headers(response: http.Response | None) -> None:
-    if response is None:
-        return
-    for name, value in policy.SECURITY_HEADERS.items():
-        response.headers[name] = value
-    if "Content-Security-Policy" not in response.headers:
-        response.headers["Content-Security-Policy"] = policy.CONTENT_SECURITY_POLICY
+    if response is not None:
+        response.headers.fields = policy.secured_fields(response.headers.fields)
 
 
 def _declared_body_size(request: http.Request) -> int:

@@ -15,7 +15,7 @@ PARENT_ENV = "BOTS_SCHEDULER_PARENT_PID"
 READY_LINE = "authentication addon ready"
 SECRET_HEADER = "X-Bots-Proxy-Secret"
 USER_HEADER = "X-Bots-User"
-IDENTITY_PREFIX = "x-bots-"
+IDENTITY_PREFIX_BYTES = b"x-bots-"
 REALM = "Bots Scheduler"
 
 # The UI needs no inline script; reports are shown in a sandboxed frame (srcdoc inherits this
@@ -31,6 +31,13 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+# Header lists are handled as mitmproxy keeps them, tuples of (name, value) bytes, and rebuilt in
+# one pass: a per-header set/delete rescans the whole list each time.
+_SECURITY_FIELDS = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+_SECURITY_NAMES = frozenset(name.lower() for name, _ in _SECURITY_FIELDS)
+_CSP_FIELD = (b"Content-Security-Policy", CONTENT_SECURITY_POLICY.encode())
+_NOT_FORWARDED = frozenset({b"authorization", b"x-forwarded-for", b"x-forwarded-proto",
+                            b"forwarded"})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # What an HTML form (or a "simple" cross-site fetch) can send without a CORS preflight.
 FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data",
@@ -109,6 +116,34 @@ def csrf_refusal(method: str, headers, host_header: str | None) -> str | None:
     return (f"a POST with content type {content_type or 'none'!r} needs an Origin header of "
             f"this site or an {CUSTOM_CLIENT_HEADER} header (cross-site request forgery "
             f"protection)")
+
+
+def forwarded_fields(fields: tuple, user: str, secret: str, client_ip: str) -> tuple:
+    """The request's headers for the scheduler: the client's identity headers, credentials and
+    forwarding claims replaced by the proxy's own."""
+    kept = tuple(field for field in fields if not _not_forwarded(field[0].lower()))
+    return kept + ((USER_HEADER.encode(), encode_user(user).encode()),
+                   (SECRET_HEADER.encode(), secret.encode()),
+                   (b"X-Forwarded-For", client_ip.encode()),
+                   (b"X-Forwarded-Proto", b"https"))
+
+
+def _not_forwarded(name: bytes) -> bool:
+    return name in _NOT_FORWARDED or name.startswith(IDENTITY_PREFIX_BYTES)
+
+
+def secured_fields(fields: tuple) -> tuple:
+    """The response's headers with ours; a Content-Security-Policy of the scheduler is kept."""
+    has_csp = False
+    kept = []
+    for field in fields:
+        name = field[0].lower()
+        if name == b"content-security-policy":
+            has_csp = True
+        if name not in _SECURITY_NAMES:
+            kept.append(field)
+    extra = () if has_csp else (_CSP_FIELD,)
+    return tuple(kept) + _SECURITY_FIELDS + extra
 
 
 def error_body(message: str) -> bytes:

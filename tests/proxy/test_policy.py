@@ -5,7 +5,8 @@ import base64
 
 import pytest
 
-from bots_scheduler.proxy.policy import csrf_refusal, encode_user, https_location, parse_basic
+from bots_scheduler.proxy.policy import (csrf_refusal, encode_user, forwarded_fields,
+                                         https_location, parse_basic, secured_fields)
 
 
 def basic(text: str | bytes) -> str:
@@ -80,3 +81,23 @@ def test_json_posts_and_non_form_methods_need_no_origin():
     assert csrf_refusal("POST", {"Content-Type": "application/json"}, "h:1") is None
     for method in ("PUT", "PATCH", "DELETE", "OPTIONS"):
         assert csrf_refusal(method, {}, "h:1") is None
+
+
+def test_forwarded_headers_carry_the_proxys_identity_and_drop_the_clients():
+    fields = ((b"Host", b"h"), (b"Authorization", b"Basic x"), (b"X-Bots-User", b"root"),
+              (b"x-bots-proxy-secret", b"guess"), (b"X-Forwarded-For", b"1.2.3.4"),
+              (b"Accept", b"*/*"))
+    result = forwarded_fields(fields, "jürgen", "s3cret", "10.0.0.9")
+    assert result == ((b"Host", b"h"), (b"Accept", b"*/*"), (b"X-Bots-User", b"j%C3%BCrgen"),
+                      (b"X-Bots-Proxy-Secret", b"s3cret"), (b"X-Forwarded-For", b"10.0.0.9"),
+                      (b"X-Forwarded-Proto", b"https"))
+
+
+def test_security_headers_replace_the_schedulers_but_keep_its_own_csp():
+    fields = ((b"content-type", b"text/html"), (b"x-frame-options", b"SAMEORIGIN"),
+              (b"Content-Security-Policy", b"default-src 'none'"))
+    result = dict(secured_fields(fields))
+    assert result[b"X-Frame-Options"] == b"DENY"
+    assert b"x-frame-options" not in result
+    assert result[b"Content-Security-Policy"] == b"default-src 'none'"
+    assert dict(secured_fields(()))[b"Content-Security-Policy"].startswith(b"default-src 'self'")
