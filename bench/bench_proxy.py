@@ -10,7 +10,7 @@ Tornado app:
                     verifies bcrypt on every request, on its event loop)
 and prints the ratios. Target: ours with auth >= 80% of mitmproxy TLS without auth.
 
-    .venv/bin/python bench/bench_proxy.py [--seconds 10] [--connections 16]
+    .venv/bin/python bench/bench_proxy.py [--seconds 5] [--rounds 3] [--connections 16]
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,8 +71,8 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 def wrk(url: str, seconds: int, connections: int, auth: str | None = None,
-        strict: bool = True) -> float:
-    """Requests/s; ``strict``: any error or non-2xx answer invalidates the measurement."""
+        strict: bool = True) -> tuple[float, int]:
+    """(requests/s, requests); ``strict``: any error or non-2xx answer spoils the measurement."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s"]
     if auth:
         token = base64.b64encode(auth.encode()).decode()
@@ -80,7 +81,38 @@ def wrk(url: str, seconds: int, connections: int, auth: str | None = None,
     errors = "Non-2xx or 3xx responses" in result.stdout or "Socket errors" in result.stdout
     if errors and strict:
         raise RuntimeError(f"errors while measuring {url}:\n{result.stdout}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    return rate, int(re.search(r"(\d+) requests in", result.stdout).group(1))
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Variant:
+    """One way of reaching the upstream; collects requests/s and CPU time per request."""
+
+    def __init__(self, name: str, url: str, pid: int | None, auth: str | None = None):
+        self.name, self.url, self.pid, self.auth = name, url, pid, auth
+        self.rates: list[float] = []
+        self.cpu_per_request: list[float] = []
+
+    def measure(self, seconds: int, connections: int, strict: bool = True) -> None:
+        before = cpu_seconds(self.pid) if self.pid else 0.0
+        rate, requests = wrk(self.url, seconds, connections, self.auth, strict)
+        self.rates.append(rate)
+        if self.pid and requests:
+            self.cpu_per_request.append((cpu_seconds(self.pid) - before) / requests)
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def cpu_ms(self) -> float | None:
+        return statistics.median(self.cpu_per_request) * 1000 if self.cpu_per_request else None
 
 
 def start(command: list[str], env=None) -> subprocess.Popen:
@@ -119,7 +151,9 @@ def mitmdump_plain(port: int, upstream: int, extra=()) -> subprocess.Popen:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each measurement")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measurements of each variant, interleaved (medians are reported)")
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -128,52 +162,52 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-proxy-"))
     htpasswd = make_htpasswd(folder)
     port = free_port_pair()
+    plain_port, builtin_port = free_port_pair(), free_port_pair()
+    credentials = f"{USER}:{PASSWORD}"
     upstream = start([sys.executable, "-c", UPSTREAM, str(port + 1)])
-    results = {}
+    plain = mitmdump_plain(plain_port, port + 1)
+    builtin = mitmdump_plain(builtin_port, port + 1, ["--set", f"proxyauth=@{htpasswd}"])
+    url = sqlalchemy.URL.create("sqlite", database=str(folder / "unused.db"))
+    settings = Settings(database=DatabaseSettings("sqlite", "sqlite", url), data_dir=folder,
+                        port=port, htpasswd=htpasswd)
+    ours = ProxyProcess(settings, secret="bench-secret")
     try:
-        wait_for_port(port + 1)
-        n, c = args.seconds, args.connections
-        results["direct (Tornado, HTTP)"] = wrk(f"http://127.0.0.1:{port + 1}/", n, c)
-
-        plain = mitmdump_plain(port, port + 1)
-        try:
-            wait_for_port(port)
-            results["mitmproxy TLS, no auth"] = wrk(f"https://127.0.0.1:{port}/", n, c)
-        finally:
-            stop(plain)
-
-        url = sqlalchemy.URL.create("sqlite", database=str(folder / "unused.db"))
-        settings = Settings(database=DatabaseSettings("sqlite", "sqlite", url),
-                            data_dir=folder, port=port, htpasswd=htpasswd)
-        ours = ProxyProcess(settings, secret="bench-secret")
+        for waited in (port + 1, plain_port, builtin_port):
+            wait_for_port(waited)
         ours.start()
-        try:
-            results["ours TLS, auth (bcrypt cost 10)"] = wrk(f"https://127.0.0.1:{port}/", n, c,
-                                                            f"{USER}:{PASSWORD}")
-        finally:
-            ours.stop()
-
-        builtin = mitmdump_plain(port, port + 1, ["--set", f"proxyauth=@{htpasswd}"])
-        try:
-            wait_for_port(port)
-            results["mitmproxy built-in auth (bcrypt cost 10)"] = wrk(
-                f"https://127.0.0.1:{port}/", n, c, f"{USER}:{PASSWORD}", strict=False)
-        finally:
-            stop(builtin)
+        variants = [
+            Variant("direct (Tornado, plain HTTP)", f"http://127.0.0.1:{port + 1}/", None),
+            Variant("mitmproxy TLS, no auth", f"https://127.0.0.1:{plain_port}/", plain.pid),
+            Variant("ours TLS, auth (bcrypt cost 10)", f"https://127.0.0.1:{port}/",
+                    ours._process.pid, credentials),
+        ]
+        for _ in range(args.rounds):
+            for variant in variants:
+                variant.measure(args.seconds, args.connections)
+        reference = Variant("mitmproxy built-in auth (cost 10)",
+                            f"https://127.0.0.1:{builtin_port}/", builtin.pid, credentials)
+        reference.measure(args.seconds, args.connections, strict=False)
     finally:
-        stop(upstream)
+        ours.stop()
+        for process in (builtin, plain, upstream):
+            stop(process)
         shutil.rmtree(folder, ignore_errors=True)
+    report(args, variants, reference)
 
-    print(f"wrk: {args.seconds}s per measurement, {args.connections} keep-alive connections, "
-          f"{os.cpu_count()} CPU(s) shared by client, proxy and server")
-    for name, rate in results.items():
-        print(f"  {name:42s} {rate:9.0f} req/s")
-    direct = results["direct (Tornado, HTTP)"]
-    plain = results["mitmproxy TLS, no auth"]
-    ours = results["ours TLS, auth (bcrypt cost 10)"]
-    print(f"  ours with auth / mitmproxy without auth   {ours / plain:9.0%}  (target >= 80%)")
-    print(f"  ours with auth / direct                   {ours / direct:9.0%}")
-    print(f"  mitmproxy without auth / direct           {plain / direct:9.0%}")
+
+def report(args, variants, reference) -> None:
+    print(f"wrk, {args.connections} keep-alive connections, {args.rounds} interleaved rounds of "
+          f"{args.seconds}s (medians); {os.cpu_count()} CPU(s) shared by client, proxy and "
+          f"server")
+    print(f"  {'':36s} {'req/s':>8s}  {'proxy CPU ms/request':>20s}")
+    for variant in variants + [reference]:
+        cpu = f"{variant.cpu_ms:20.2f}" if variant.cpu_ms is not None else f"{'-':>20s}"
+        print(f"  {variant.name:36s} {variant.rate:8.0f}  {cpu}")
+    direct, plain, ours = variants
+    print(f"  ours with auth / mitmproxy without auth: {ours.rate / plain.rate:.0%} of the "
+          f"requests/s (target >= 80%), {plain.cpu_ms / ours.cpu_ms:.0%} by CPU per request")
+    print(f"  ours with auth / direct:                 {ours.rate / direct.rate:.0%}")
+    print(f"  mitmproxy without auth / direct:         {plain.rate / direct.rate:.0%}")
 
 
 if __name__ == "__main__":
