@@ -61,6 +61,9 @@ class Settings:
     certificate: Path | None = None
     htpasswd: Path | None = None
     max_file_size: int = 10 * 1024 * 1024
+    job_timeout: float | None = 86400.0      # seconds a run may take (None: no limit)
+    retention_days: int = 90                 # executions and logs older are pruned (0: never)
+    keep_runs: int = 10                      # the last runs of each job are never pruned
     extra: dict = field(default_factory=dict)   # options added by later subsystems
 
     @property
@@ -98,6 +101,24 @@ def byte_size(name: str, value) -> int:
     if size < 1:
         raise UsageError(f"{name} must be at least 1 byte")
     return size
+
+
+def non_negative_int(name: str, value) -> int:
+    try:
+        number = int(str(value), 10)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise UsageError(f"{name} must be 0 or more, not {number}")
+    return number
+
+
+def job_timeout(value) -> float | None:
+    """--job-timeout: seconds (a whole number); 0 means no limit."""
+    seconds = non_negative_int("--job-timeout", value)
+    if seconds > 7 * 24 * 3600:
+        raise UsageError(f"--job-timeout must be at most 604800 seconds (7 days), not {seconds}")
+    return float(seconds) if seconds else None
 
 
 def port_number(value) -> int:
@@ -254,6 +275,9 @@ def build_run_settings(args) -> Settings:
         certificate=validate_certificate(args.certificate) if args.certificate else None,
         htpasswd=validate_htpasswd(args.htpasswd) if args.htpasswd else None,
         max_file_size=byte_size("--max-file-size", getattr(args, "max_file_size", "10MiB")),
+        job_timeout=job_timeout(getattr(args, "job_timeout", "86400")),
+        retention_days=non_negative_int("--retention-days", getattr(args, "retention_days", 90)),
+        keep_runs=non_negative_int("--keep-runs", getattr(args, "keep_runs", 10)),
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now

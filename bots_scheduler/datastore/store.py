@@ -14,6 +14,7 @@ import sqlalchemy
 from sqlalchemy import and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from bots_scheduler.datastore.migrate import add_missing_columns
 from bots_scheduler.datastore.tables import Tables, make_tables
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ ACTIVE_STATES = ("scheduled", "running", "stopping")
 STATES = ("scheduled", "running", "stopping", "stopped", "failed", "succeeded", "timeout",
           "scheduled error")
 LOG_EVENTS = ("added", "modified", "deleted", "paused", "resumed", "custom_run", "file added",
-              "file deleted")
+              "file deleted", "stopped")
 
 
 class DatastoreUnavailable(Exception):
@@ -91,6 +92,7 @@ class Datastore:
 
     def create_tables(self) -> None:
         self.tables.metadata.create_all(self.engine)
+        add_missing_columns(self.engine, self.tables.metadata)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -98,14 +100,16 @@ class Datastore:
     # -- executions --------------------------------------------------------------------------
     def add_execution(self, eid: str, job: dict, state: str, scheduled_time: datetime,
                       description: str = "", hostname: str = "", pid: int = 0,
-                      task_id: str | None = None) -> None:
+                      task_id: str | None = None, attempt: int = 1,
+                      first_eid: str | None = None) -> None:
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(insert(self.tables.executions).values(
                 eid=eid, job_id=job["job_id"], job_class_string=job.get("job_class_string", ""),
                 job=json.dumps(job), state=state, hostname=hostname, pid=pid,
                 scheduled_time=to_naive_utc(scheduled_time), updated_time=now,
-                description=description, task_id=task_id))
+                description=description, task_id=task_id, attempt=attempt,
+                first_eid=first_eid))
 
     def update_execution(self, eid: str, **columns) -> None:
         columns.setdefault("updated_time", utcnow())
@@ -179,6 +183,28 @@ class Datastore:
                 state=new_state, description=reason, updated_time=now, finished_time=now))
         return result.rowcount
 
+    def execution_state(self, eid: str) -> str | None:
+        table = self.tables.executions
+        with self.engine.connect() as conn:
+            return conn.execute(select(table.c.state).where(table.c.eid == eid)).scalar()
+
+    def mark_stopping(self, eid: str) -> str | None:
+        """A stop request: running -> stopping, scheduled -> stopped (it never starts).
+
+        Returns the state the execution had, or None if there is no such execution."""
+        table = self.tables.executions
+        now = utcnow()
+        with self.engine.begin() as conn:
+            state = conn.execute(select(table.c.state).where(table.c.eid == eid)).scalar()
+            if state == "running":
+                conn.execute(update(table).where(table.c.eid == eid, table.c.state == state)
+                             .values(state="stopping", updated_time=now))
+            elif state == "scheduled":
+                conn.execute(update(table).where(table.c.eid == eid, table.c.state == state)
+                             .values(state="stopped", updated_time=now, finished_time=now,
+                                     description="stopped on request before it started"))
+        return state
+
     def previous_data(self, job_id: str, before_eid: str):
         """The stored ``_data`` of the job's latest succeeded execution before ``before_eid``."""
         table = self.tables.executions
@@ -249,6 +275,8 @@ def execution_dict(row, with_result: bool = False) -> dict:
         "description": row["description"] or "",
         "task_id": row["task_id"] or "",
         "notifications": json.loads(row["notifications"]) if row.get("notifications") else [],
+        "attempt": row.get("attempt") or 1,
+        "first_execution_id": row.get("first_eid") or row["eid"],
     }
     if with_result:
         out["result"] = row["result"] or ""

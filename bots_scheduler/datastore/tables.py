@@ -43,9 +43,13 @@ def make_tables(executions_table: str, logs_table: str, files_table: str) -> Tab
         Column("task_id", String(191)),
         Column("data", LongText),                     # the job's _data, JSON
         Column("notifications", Text),                # per-profile outcomes, JSON
+        # retries: each attempt is its own execution; attempt 1 has first_eid NULL
+        Column("attempt", Integer),
+        Column("first_eid", String(32)),
         Index(f"ix_{executions_table}_scheduled", "scheduled_time"),
         Index(f"ix_{executions_table}_job_time", "job_id", "scheduled_time"),
         Index(f"ix_{executions_table}_state", "state"),
+        Index(f"ix_{executions_table}_first", "first_eid"),
     )
     logs = Table(
         logs_table, metadata,

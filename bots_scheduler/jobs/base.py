@@ -27,6 +27,10 @@ class JobFailed(Exception):
         self.report_html = report_html
 
 
+class JobTimedOut(JobFailed):
+    """Raised by a job that gave up on its own time limit: the run ends ``timeout``."""
+
+
 class JobBase:
     """Base class of every job.
 

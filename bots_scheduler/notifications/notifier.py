@@ -46,6 +46,7 @@ class Notifier:
         self._records_lock = threading.Lock()
         self._records: dict[str, dict[str, dict]] = {}   # eid -> profile -> latest entry
         self._workers = {profile.name: _ProfileWorker(self, profile) for profile in self.profiles}
+        self.failures: dict[str, int] = {p.name: 0 for p in self.profiles}   # for /metrics
 
     @classmethod
     def from_settings(cls, settings, datastore, **kwargs) -> "Notifier":
@@ -84,6 +85,8 @@ class Notifier:
                           getattr(outcome, "execution_id", "?"), _job_name(outcome))
 
     def _handle(self, outcome) -> None:
+        if not getattr(outcome, "final", True):
+            return      # another attempt follows (retries): only the last one is told
         change_mode = wants_changes(outcome)
         if not change_mode and not self.profiles:
             return
@@ -145,6 +148,7 @@ class Notifier:
                         continue
                 log.error("notifications: profile %s, job %s: not sent after %d attempt(s): %s",
                           profile.name, delivery.job_name, attempt, exc)
+                self.failures[profile.name] = self.failures.get(profile.name, 0) + 1
                 self._record(delivery.execution_id, profile.name, "failed", str(exc), attempt)
                 return
             log.info("notifications: profile %s, job %s: %s", profile.name, delivery.job_name,

@@ -9,7 +9,13 @@ from bots_scheduler.scheduling.triggers import CronTrigger
 CRON_FIELDS = ("second", "minute", "hour", "day", "week", "day_of_week", "month")
 API_CRON_FIELDS = ("month", "week", "day", "day_of_week", "hour", "minute")
 # extra per-job options carried in the APScheduler job's kwargs (None: the server's default)
-OPTION_FIELDS = {"notify_changes": (bool, type(None))}
+OPTION_FIELDS = {"notify_changes": (bool, type(None)),
+                 "timeout": (int, float, type(None)),       # seconds; None: --job-timeout
+                 "retries": (int, type(None)),              # further attempts after a failure
+                 "retry_delay": (int, float, type(None))}   # seconds between attempts
+# inclusive bounds of the numeric options
+OPTION_LIMITS = {"timeout": (1, 7 * 24 * 3600), "retries": (0, 10),
+                 "retry_delay": (0, 24 * 3600)}
 MAX_NAME = 255
 MAX_ARGS = 100
 
@@ -76,13 +82,28 @@ def parse_job_body(body, registry, default_tz: str, current: dict | None = None)
     fields = {name_: _cron_value(body, name_, current) for name_ in CRON_FIELDS}
     trigger = build_trigger(fields, tz_name)
     options = dict(current.get("options", {}))
-    for key, types in OPTION_FIELDS.items():
+    for key in OPTION_FIELDS:
         if key in body:
-            if not isinstance(body[key], types):
-                raise InvalidJob(f"{key} must be true, false or null")
-            options[key] = body[key]
+            options[key] = option_value(key, body[key])
     return {"job_class_string": job_class_string, "name": name.strip(), "pub_args": pub_args,
             "timezone": tz_name, "fields": fields, "trigger": trigger, "options": options}
+
+
+def option_value(key: str, value):
+    """A per-job option checked against its type and bounds (InvalidJob otherwise)."""
+    if value is None:
+        return None
+    if key not in OPTION_LIMITS:
+        if not isinstance(value, OPTION_FIELDS[key]):
+            raise InvalidJob(f"{key} must be true, false or null")
+        return value
+    low, high = OPTION_LIMITS[key]
+    kind = "a whole number" if int in OPTION_FIELDS[key] and float not in OPTION_FIELDS[key] \
+        else "a number of seconds"
+    if isinstance(value, bool) or not isinstance(value, OPTION_FIELDS[key]) \
+            or not low <= value <= high:
+        raise InvalidJob(f"{key} must be {kind} from {low} to {high}, or null (the default)")
+    return value
 
 
 def trigger_fields(trigger: CronTrigger) -> dict:

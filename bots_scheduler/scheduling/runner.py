@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bots_scheduler.jobs.base import JobBase, JobFailed
-from bots_scheduler.jobs.report import Code, Section, Text, data_to_json, render_report
+from bots_scheduler.jobs.base import JobBase, JobFailed, JobTimedOut
+from bots_scheduler.jobs.report import (Code, Section, Text, data_to_json, render_items,
+                                        render_report)
+from bots_scheduler.scheduling.deadline import STOP_GRACE, BodyEnd, run_with_deadline
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class JobContext:
     job_name: str
     execution_id: str
     stop_event: threading.Event = field(default_factory=threading.Event)
+    timeout: float | None = None      # seconds this run may take (None: no limit)
 
 
 @dataclass
@@ -52,6 +55,13 @@ class RunOutcome:
     data: object = None
     notify: bool | None = None
     title: str = ""
+    # False while another attempt is scheduled (retries): notifications wait for the last one
+    final: bool = True
+    attempt: int = 1
+    first_execution_id: str = ""
+    scheduled_time: datetime | None = None
+    started_time: datetime | None = None
+    finished_time: datetime | None = None
 
 
 class ArgumentError(Exception):
@@ -64,6 +74,7 @@ class Runner:
         self.hostname = socket.gethostname()
         self.pid = os.getpid()
         self._active: dict[str, threading.Event] = {}
+        self._stop_requests: set[str] = set()   # executions asked to stop through the API
         self._lock = threading.Lock()
         self.accepting = True
 
@@ -72,11 +83,14 @@ class Runner:
         _installed = self
 
     # -- one run -----------------------------------------------------------------------------
-    def new_execution(self, job: dict, state: str = "scheduled", description: str = "") -> str:
+    def new_execution(self, job: dict, state: str = "scheduled", description: str = "",
+                      scheduled_time: datetime | None = None, attempt: int = 1,
+                      first_eid: str | None = None) -> str:
         eid = uuid.uuid4().hex
-        self.app.datastore.add_execution(eid, job, state, datetime.now(timezone.utc),
+        self.app.datastore.add_execution(eid, job, state,
+                                         scheduled_time or datetime.now(timezone.utc),
                                          description=description, hostname=self.hostname,
-                                         pid=self.pid)
+                                         pid=self.pid, attempt=attempt, first_eid=first_eid)
         return eid
 
     def run(self, job_class_string: str, job_id: str, pub_args: list, options: dict,
@@ -84,6 +98,9 @@ class Runner:
         app = self.app
         if not self.accepting:
             return None
+        attempt, first_eid = int(options.pop("attempt", 1) or 1), options.pop("first_eid", None)
+        pop_due = getattr(app.scheduler, "pop_due", None)
+        due = pop_due(job_id) if pop_due and execution_id is None else None
         klass = app.registry.get(job_class_string)
         if klass is not None and not klass.is_enabled():
             log.info("job %s: class %s is disabled; not run", job_id, job_class_string)
@@ -103,20 +120,32 @@ class Runner:
             log.error("job %s: %s", job_id, message)
             return None
         if execution_id is None:
-            execution_id = self.new_execution(job, "running")
+            due = getattr(app.scheduler, "pop_due", lambda _job_id: None)(job_id)
+            execution_id = self.new_execution(job, "running", scheduled_time=due)
+        elif app.datastore.execution_state(execution_id) in FINISHED_BEFORE_START:
+            return None     # stopped through the API while it waited for a thread
         stop_event = threading.Event()
         with self._lock:
             self._active[execution_id] = stop_event
         started = datetime.now(timezone.utc)
         app.datastore.update_execution(execution_id, state="running", started_time=started,
                                        hostname=self.hostname, pid=self.pid)
+        timeout = run_timeout(job, app.settings)
         context = JobContext(Path(app.settings.data_dir).resolve(), job.get("name", ""),
-                             execution_id, stop_event)
+                             execution_id, stop_event, timeout)
         instance = None
+        ended = BodyEnd()
         try:
             arguments = resolve_arguments(klass, pub_args, context.data_dir)
             instance = klass(job_id, execution_id, context)
-            result = instance.run(*arguments)
+            ended = run_with_deadline(lambda: instance.run(*arguments), stop_event, timeout,
+                                      lambda: self._stop_wanted(execution_id),
+                                      name=f"job-{execution_id[:8]}")
+            if ended.abandoned:
+                raise Abandoned(abandoned_message(ended, timeout))
+            if ended.error is not None:
+                raise ended.error
+            result = ended.value
             if not isinstance(result, str):
                 result = render_report(klass.meta_info()["report_title"]
                                        or klass.meta_info()["job_class_name"], result)
@@ -124,6 +153,15 @@ class Runner:
         except ArgumentError as exc:
             state, description = "failed", str(exc)
             result = render_report("Bad argument", [Section("Bad argument", Text(str(exc)))])
+        except Abandoned as exc:
+            state = "timeout" if ended.timed_out else "stopped"
+            description = str(exc)
+            result = render_report(state.capitalize(),
+                                   [Section(state.capitalize(), Text(str(exc)))])
+        except JobTimedOut as exc:
+            state, description = "timeout", str(exc)
+            result = exc.report_html or render_report(
+                "Timeout", [Section("Timeout", Text(str(exc)))])
         except JobFailed as exc:
             state, description = "failed", str(exc)
             result = exc.report_html or render_report(
@@ -136,16 +174,28 @@ class Runner:
         finally:
             with self._lock:
                 self._active.pop(execution_id, None)
-        data = getattr(instance, "_data", None)
-        if stop_event.is_set() and state != "succeeded":
+                self._stop_requests.discard(execution_id)
+        data = None if ended.abandoned else getattr(instance, "_data", None)
+        if ended.timed_out and state not in ("timeout",):
+            state, description, result = "timeout", timeout_message(timeout), with_notice(
+                result, "Timeout", timeout_message(timeout))
+        elif ended.stopped and state != "stopped":
+            state, description = "stopped", "stopped on request while running"
+            result = with_notice(result, "Stopped", description)
+        elif stop_event.is_set() and state != "succeeded":
             state, description = "stopped", description or "stopped while running"
+        finished = datetime.now(timezone.utc)
         app.datastore.update_execution(
             execution_id, state=state, description=description[:2000], result=result,
             data=data_to_json(data) if data not in (None, "", [], {}) else None,
-            finished_time=datetime.now(timezone.utc))
+            finished_time=finished)
+        retry = getattr(app.scheduler, "schedule_retry", None)
+        final = not (retry and state in RETRIED_STATES and attempt <= retries_of(job)
+                     and self.accepting and retry(job, first_eid or execution_id, attempt + 1))
         outcome = RunOutcome(execution_id, job_id, job, klass, state, result, data,
                              getattr(instance, "_notify", None),
-                             klass.meta_info()["report_title"] or klass.meta_info()["job_class_name"])
+                             klass.meta_info()["report_title"] or klass.meta_info()["job_class_name"],
+                             final, attempt, first_eid or execution_id, due, started, finished)
         for listener in list(app.run_listeners):
             try:
                 listener(outcome)
@@ -154,6 +204,22 @@ class Runner:
         return outcome
 
     # -- stopping ----------------------------------------------------------------------------
+    def request_stop(self, execution_id: str) -> bool:
+        """Ask a run of this process to stop; False when it does not run here."""
+        with self._lock:
+            event_ = self._active.get(execution_id)
+            if event_ is None:
+                return False
+            self._stop_requests.add(execution_id)
+        return True
+
+    def _stop_wanted(self, execution_id: str) -> bool:
+        """A stop asked here, or (through the datastore) by another process of the cluster."""
+        with self._lock:
+            if execution_id in self._stop_requests:
+                return True
+        return self.app.datastore.execution_state(execution_id) == "stopping"
+
     def active(self) -> list[str]:
         with self._lock:
             return list(self._active)
@@ -171,6 +237,45 @@ class Runner:
             deadline.wait(0.1)
             waited += 0.1
         return self.active()
+
+
+class Abandoned(Exception):
+    """The job's body ignored the stop signal; its thread was left behind."""
+
+
+RETRIED_STATES = ("failed", "timeout")
+FINISHED_BEFORE_START = ("stopped", "stopping")
+
+
+def run_timeout(job: dict, settings) -> float | None:
+    """The job's own ``timeout`` option, else the server's ``--job-timeout``."""
+    own = job.get("timeout")
+    if isinstance(own, (int, float)) and not isinstance(own, bool) and own > 0:
+        return float(own)
+    return getattr(settings, "job_timeout", None)
+
+
+def retries_of(job: dict) -> int:
+    value = job.get("retries")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def timeout_message(timeout: float | None) -> str:
+    return f"timed out: the run took longer than its {timeout or 0:g} s timeout and was stopped"
+
+
+def abandoned_message(ended: BodyEnd, timeout: float | None) -> str:
+    why = timeout_message(timeout) if ended.timed_out else "stopped on request"
+    return (f"{why}; the job did not stop within {STOP_GRACE:g} s of being asked to, so it was "
+            f"abandoned: its thread may still run in the background and its result is ignored")
+
+
+def with_notice(result_html: str, title: str, message: str) -> str:
+    """The job's report with a section saying why the run ended, right under its title."""
+    notice = render_items([Section(title, Text(message))])
+    if result_html and "</h1>" in result_html:
+        return result_html.replace("</h1>", "</h1>" + notice, 1)
+    return render_report(title, [Section(title, Text(message))]) + (result_html or "")
 
 
 def resolve_arguments(klass: type[JobBase], pub_args: list, data_dir: Path) -> list:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -16,12 +16,15 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bots_scheduler.scheduling import jobspec
+from bots_scheduler.scheduling import due
+from bots_scheduler.scheduling.due import DueTimes
 from bots_scheduler.scheduling.jobspec import InvalidJob
 
 log = logging.getLogger(__name__)
 
 FIRE = "bots_scheduler.scheduling.runner:fire"
 RUN_NOW_STORE = "runnow"
+DEFAULT_RETRY_DELAY = 60.0      # seconds before another attempt, unless the job says
 
 
 class JobNotFound(LookupError):
@@ -46,6 +49,8 @@ class JobScheduler:
         )
         # serialises read-modify-write sequences on one job (PUT racing PATCH...)
         self._lock = threading.RLock()
+        self.due_times = DueTimes()
+        self.aps.add_listener(self.due_times.listener, due.EVENTS)
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self, paused: bool = False) -> None:
@@ -89,9 +94,10 @@ class JobScheduler:
                 if job.args and job.args[0] in disabled}
 
     # -- changes -----------------------------------------------------------------------------
-    def add_job(self, body, user: str) -> str:
+    def add_job(self, body, user: str, job_id: str | None = None) -> str:
+        """Add a job; ``job_id`` keeps a given id (import), else a new one is made."""
         spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone)
-        job_id = _new_id()
+        job_id = job_id or _new_id()
         self.aps.add_job(FIRE, trigger=spec["trigger"], id=job_id, name=spec["name"],
                          args=[spec["job_class_string"], job_id, *spec["pub_args"]],
                          kwargs=spec["options"], jobstore="default", replace_existing=False)
@@ -159,6 +165,42 @@ class JobScheduler:
         self.app.datastore.add_log(job_id, view["name"], "custom_run", user,
                                    f"execution {eid}")
         return eid
+
+
+    # -- retries and stops (issue 9) -----------------------------------------------------------
+    def pop_due(self, job_id: str):
+        """The due time of the job's oldest firing handed to the executor (see due.py)."""
+        return self.due_times.pop(job_id)
+
+    def schedule_retry(self, job: dict, first_eid: str, attempt: int) -> bool:
+        """Queue attempt number ``attempt`` of a failed run after the job's ``retry_delay``."""
+        delay = job.get("retry_delay")
+        delay = DEFAULT_RETRY_DELAY if delay is None else float(delay)
+        run_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        try:
+            eid = self.app.runner.new_execution(
+                job, "scheduled", f"attempt {attempt} (retry of execution {first_eid})",
+                scheduled_time=run_at, attempt=attempt, first_eid=first_eid)
+            options = {key: job.get(key) for key in jobspec.OPTION_FIELDS}
+            self.aps.add_job(FIRE, trigger="date", run_date=run_at, id=f"run-now-{eid}",
+                             name=job.get("name", ""), jobstore=RUN_NOW_STORE,
+                             args=[job["job_class_string"], job["job_id"], *job.get("pub_args", [])],
+                             kwargs={**options, "execution_id": eid, "attempt": attempt,
+                                     "first_eid": first_eid},
+                             misfire_grace_time=None, max_instances=1)
+        except Exception:
+            log.exception("job %s: attempt %d could not be scheduled", job.get("job_id"), attempt)
+            return False
+        log.info("job %s: attempt %d in %g s (first execution %s)", job.get("job_id"), attempt,
+                 delay, first_eid)
+        return True
+
+    def cancel_queued(self, execution_id: str) -> None:
+        """Drop a run-now or retry that has not started (its execution was stopped)."""
+        try:
+            self.aps.remove_job(f"run-now-{execution_id}", jobstore=RUN_NOW_STORE)
+        except JobLookupError:
+            pass
 
 
 def _new_id() -> str:

@@ -81,9 +81,9 @@ def test_shell_command_succeeds_and_fails_with_its_report(srv):
     assert "exit status 4" in text and "oops" in text
 
 
-def test_shell_command_timeout_given_with_a_token_list_ends_the_run_failed(srv):
+def test_shell_command_timeout_given_with_a_token_list_ends_the_run_timeout(srv):
     done = run_now(srv, "shell.ShellCommand", [["sleep", "30"], 1])
-    assert done["state"] == "failed"
+    assert done["state"] == "timeout"
     assert "timed out after 1 s" in text_of(done["result"])
 
 

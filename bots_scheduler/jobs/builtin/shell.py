@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shlex
 
-from bots_scheduler.jobs.base import JobBase, JobFailed
+from bots_scheduler.jobs.base import JobBase, JobFailed, JobTimedOut
 from bots_scheduler.jobs.builtin._process import OUTPUT_LIMIT, describe_status, run_process
 from bots_scheduler.jobs.report import Code, Section, Table, Text, render_report, report
 
@@ -64,7 +64,10 @@ def _output_section(title, kept, total):
 
 def execute(job: JobBase, args, shell: bool, shown: str, timeout):
     """What both shell jobs share: run, build the report, fail on a non-zero exit."""
-    seconds = parse_timeout(timeout)
+    # without a timeout argument the run's own timeout (job option or --job-timeout) applies
+    run_limit = getattr(job.context, "timeout", None)
+    seconds = parse_timeout(timeout if timeout not in (None, "") or not run_limit
+                            else min(run_limit, MAX_TIMEOUT))
     cwd = job.data_dir if job.data_dir and os.path.isdir(job.data_dir) else None
     try:
         result = run_process(args, shell=shell, timeout=seconds, stop_event=job.stop_event,
@@ -92,8 +95,9 @@ def execute(job: JobBase, args, shell: bool, shown: str, timeout):
     else:
         return items
     info = job.meta_info()
-    raise JobFailed(message, render_report(info["report_title"] or info["job_class_name"],
-                                           [Section("Run failed", Text(message)), *items]))
+    failure = JobTimedOut if result.timed_out else JobFailed
+    raise failure(message, render_report(info["report_title"] or info["job_class_name"],
+                                         [Section("Run failed", Text(message)), *items]))
 
 
 class ShellCommand(JobBase):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bots_scheduler.datastore.store import LOG_EVENTS, STATES
+from bots_scheduler.scheduling.stop import ExecutionNotFound, NotStoppable, stop_execution
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 
@@ -32,6 +33,19 @@ class ExecutionsHandler(ApiHandler):
         app = self.application_ctx
         eid = await self.blocking(app.scheduler.run_now, job_id, self.user)
         self.reply({"execution_id": eid})
+
+    async def delete(self, execution_id=None):
+        """Stop a running or queued execution: 200 {"execution_id", "state"}."""
+        if not execution_id:
+            raise ApiError(405, "stop an execution with DELETE /api/v1/executions/{execution_id}")
+        try:
+            answer = await self.blocking(stop_execution, self.application_ctx, execution_id,
+                                         self.user)
+        except ExecutionNotFound:
+            raise ApiError(404, f"no execution with id {execution_id!r}") from None
+        except NotStoppable as exc:
+            raise ApiError(409, str(exc)) from None
+        self.reply(answer)
 
 
 class ExecutionStatsHandler(ApiHandler):
