@@ -166,6 +166,19 @@ def test_a_user_added_with_passwd_logs_in_without_a_restart(proxied):
     assert r.status_code == 200
 
 
+def test_the_audit_log_carries_a_non_ascii_user_name_intact(proxied):
+    users = str(proxied.cwd / "users.htpasswd")
+    subprocess.run([sys.executable, "-m", "bots_scheduler", "passwd", "--htpasswd", users,
+                    "--password-stdin", "jürgen"], input="grüße\n", check=True,
+                   capture_output=True, text=True, cwd=proxied.cwd)
+    auth = ("jürgen".encode(), "grüße".encode())
+    r = https("POST", proxied.proxy_url + "/api/v1/jobs", auth=auth,
+              json={"job_class_string": HELLO, "name": "umlaut", "pub_args": ["x", 0]})
+    assert r.status_code == 201, r.text
+    logs = https("GET", proxied.proxy_url + "/api/v1/logs", auth=ALICE).json()["logs"]
+    assert [e["user"] for e in logs if e["job_id"] == r.json()["job_id"]] == ["jürgen"]
+
+
 # -- the generated .htpasswd -------------------------------------------------------------------
 
 def test_without_htpasswd_one_is_made_private_and_its_password_printed_once(server, workdir):

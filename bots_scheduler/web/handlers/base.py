@@ -5,6 +5,7 @@ import hmac
 import json
 import logging
 from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote
 
 import tornado.web
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -49,7 +50,8 @@ class BaseHandler(tornado.web.RequestHandler):
     @property
     def user(self) -> str:
         if self.application_ctx.proxy_secret is not None:
-            return self.request.headers.get(USER_HEADER, "") or "unknown"
+            # the proxy percent-encodes the name so that any UTF-8 user name survives
+            return unquote(self.request.headers.get(USER_HEADER, "")) or "unknown"
         return self.application_ctx.local_user
 
     def set_default_headers(self):
