@@ -5,8 +5,10 @@ datetimes; ``to_iso`` prints them for the API.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,6 +26,29 @@ STATES = ("scheduled", "running", "stopping", "stopped", "failed", "succeeded", 
           "scheduled error")
 LOG_EVENTS = ("added", "modified", "deleted", "paused", "resumed", "custom_run", "file added",
               "file deleted", "stopped")
+
+
+def retry_when_unreachable(method):
+    """Retry a write a few times when the connection to the database failed, so that a short
+    outage does not lose a run's state or report (the API answers 503 without waiting)."""
+    delays = (0.5, 1, 2, 4, 8)
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        if kwargs.get("conn") is not None:     # part of the caller's transaction: no retry
+            return method(*args, **kwargs)
+        for delay in delays:
+            try:
+                return method(*args, **kwargs)
+            except DBAPIError as exc:
+                if not (isinstance(exc, sqlalchemy.exc.OperationalError)
+                        or exc.connection_invalidated):
+                    raise
+                log.warning("datastore write failed (%s); retrying in %gs",
+                            str(exc.orig).strip().splitlines()[0] if exc.orig else exc, delay)
+                time.sleep(delay)
+        return method(*args, **kwargs)
+    return wrapper
 
 
 class DatastoreUnavailable(Exception):
@@ -98,19 +123,26 @@ class Datastore:
         self.engine.dispose()
 
     # -- executions --------------------------------------------------------------------------
+    @retry_when_unreachable
     def add_execution(self, eid: str, job: dict, state: str, scheduled_time: datetime,
                       description: str = "", hostname: str = "", pid: int = 0,
                       task_id: str | None = None, attempt: int = 1,
-                      first_eid: str | None = None) -> None:
+                      first_eid: str | None = None, conn=None) -> None:
+        """``conn``: insert within the caller's transaction (no retry then)."""
         now = utcnow()
+        statement = insert(self.tables.executions).values(
+            eid=eid, job_id=job["job_id"], job_class_string=job.get("job_class_string", ""),
+            job=json.dumps(job), state=state, hostname=hostname, pid=pid,
+            scheduled_time=to_naive_utc(scheduled_time), updated_time=now,
+            description=description, task_id=task_id, attempt=attempt,
+            first_eid=first_eid)
+        if conn is not None:
+            conn.execute(statement)
+            return
         with self.engine.begin() as conn:
-            conn.execute(insert(self.tables.executions).values(
-                eid=eid, job_id=job["job_id"], job_class_string=job.get("job_class_string", ""),
-                job=json.dumps(job), state=state, hostname=hostname, pid=pid,
-                scheduled_time=to_naive_utc(scheduled_time), updated_time=now,
-                description=description, task_id=task_id, attempt=attempt,
-                first_eid=first_eid))
+            conn.execute(statement)
 
+    @retry_when_unreachable
     def update_execution(self, eid: str, **columns) -> None:
         columns.setdefault("updated_time", utcnow())
         for key in ("started_time", "finished_time", "scheduled_time", "updated_time"):
@@ -182,6 +214,18 @@ class Datastore:
             result = conn.execute(update(table).where(condition).values(
                 state=new_state, description=reason, updated_time=now, finished_time=now))
         return result.rowcount
+
+    def claim_execution(self, eid: str, hostname: str, pid: int) -> bool:
+        """scheduled -> running, for one process only: False when the execution was stopped,
+        failed, or started elsewhere meanwhile (a broker delivering a message twice)."""
+        table = self.tables.executions
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(update(table).where(table.c.eid == eid,
+                                                      table.c.state == "scheduled")
+                                  .values(state="running", hostname=hostname, pid=pid,
+                                          started_time=now, updated_time=now))
+        return result.rowcount == 1
 
     def execution_state(self, eid: str) -> str | None:
         table = self.tables.executions

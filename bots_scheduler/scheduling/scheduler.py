@@ -9,16 +9,18 @@ import logging
 import threading
 from datetime import datetime, timedelta, timezone
 
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
+from bots_scheduler.cluster.jobstore import LeaderJobStore
+from bots_scheduler.executors import make_executor
 from bots_scheduler.scheduling import jobspec
 from bots_scheduler.scheduling import due
 from bots_scheduler.scheduling.due import DueTimes
 from bots_scheduler.scheduling.jobspec import InvalidJob
+from bots_scheduler.scheduling.jobviews import JobViews
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +39,12 @@ class JobScheduler:
         settings = app.settings
         self.aps = BackgroundScheduler(
             jobstores={
-                "default": SQLAlchemyJobStore(engine=app.datastore.engine,
-                                              tablename=settings.database.jobs_table),
+                # only the leader of the cluster sees its due jobs (cluster/jobstore.py)
+                "default": LeaderJobStore(self._may_fire, engine=app.datastore.engine,
+                                          tablename=settings.database.jobs_table),
                 RUN_NOW_STORE: MemoryJobStore(),
             },
-            executors={"default": ThreadPoolExecutor(settings.threadpool_size)},
+            executors={"default": make_executor(app)},
             job_defaults={"coalesce": settings.job_coalesce,
                           "max_instances": settings.job_max_instances,
                           "misfire_grace_time": settings.job_misfire},
@@ -51,8 +54,13 @@ class JobScheduler:
         self._lock = threading.RLock()
         self.due_times = DueTimes()
         self.aps.add_listener(self.due_times.listener, due.EVENTS)
+        self.views = JobViews(app.datastore.engine, settings.database.jobs_table)
 
     # -- life cycle --------------------------------------------------------------------------
+    def _may_fire(self) -> bool:
+        cluster = getattr(self.app, "cluster", None)
+        return cluster is None or cluster.may_fire()
+
     def start(self, paused: bool = False) -> None:
         self.aps.start(paused=paused)
 
@@ -70,8 +78,7 @@ class JobScheduler:
         return klass is None or klass.is_enabled()
 
     def list_jobs(self) -> list[dict]:
-        views = [jobspec.job_view(job) for job in self.aps.get_jobs(jobstore="default")]
-        return [view for view in views if self._visible(view)]
+        return [view for view in self.views.all() if self._visible(view)]
 
     def get_job(self, job_id: str) -> dict:
         job = self.aps.get_job(job_id, jobstore="default")
@@ -83,15 +90,21 @@ class JobScheduler:
         return view
 
     def job_snapshot(self, job_id: str) -> dict | None:
-        job = self.aps.get_job(job_id, jobstore="default")
+        """The job as it is now, or None (unknown, or the datastore cannot say right now)."""
+        try:
+            job = self.aps.get_job(job_id, jobstore="default")
+        except SQLAlchemyError as exc:
+            log.warning("job %s: cannot read it from the datastore (%s)", job_id,
+                        str(exc).splitlines()[0])
+            return None
         return jobspec.job_view(job) if job else None
 
     def hidden_job_ids(self) -> set[str]:
         disabled = self.app.registry.disabled_names()
         if not disabled:
             return set()
-        return {job.id for job in self.aps.get_jobs(jobstore="default")
-                if job.args and job.args[0] in disabled}
+        return {view["job_id"] for view in self.views.all()
+                if view["job_class_string"] in disabled}
 
     # -- changes -----------------------------------------------------------------------------
     def add_job(self, body, user: str, job_id: str | None = None) -> str:
