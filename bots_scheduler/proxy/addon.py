@@ -30,6 +30,8 @@ log = logging.getLogger("bots_scheduler.proxy")
 # A refused request with a larger body is cut off rather than read: the proxy never buffers
 # big bodies for clients that have not authenticated.
 MAX_REFUSED_BODY = 64 * 1024
+# Authenticated bodies above this are streamed to the scheduler instead of held in memory.
+STREAM_ABOVE = 1024 * 1024
 VERIFY_THREADS = 2
 
 
@@ -104,6 +106,8 @@ class BotsAuth:
             self._refuse(flow, 403, refusal)
             return
         self._forward_as(flow, user)
+        if _declared_body_size(request) > STREAM_ABOVE:
+            request.stream = True
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         # also runs for the responses this addon makes (mitmproxy emulates it for them)

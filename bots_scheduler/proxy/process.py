@@ -28,8 +28,9 @@ log = logging.getLogger("bots_scheduler.proxy.mitmdump")
 SCRIPT = Path(__file__).with_name("script.py")
 DEFAULT_HTPASSWD = Path(".htpasswd")
 DEFAULT_USER = "administrator"
-# Above the scheduler's own upload limit, so that the scheduler's 413 is what users see.
-BODY_SIZE_LIMIT = "80m"
+# Above the scheduler's own limits (uploads may reach twice --max-file-size on the wire), so that
+# the scheduler's 413 is what users see.
+MIN_BODY_SIZE_LIMIT = 80 * 1024 * 1024
 LAST_LINES = 30
 # mitmproxy logs every connection at INFO; that is debug detail for us
 _CONNECTION_EVENT = re.compile(r"\] (client|server) (connect|disconnect)")
@@ -70,7 +71,7 @@ class ProxyProcess:
             "block_global": "false",          # the proxy faces the network by design
             "keep_host_header": "true",       # the scheduler and the CSRF check see the real Host
             "connection_strategy": "lazy",    # refused requests never open a scheduler connection
-            "body_size_limit": BODY_SIZE_LIMIT,
+            "body_size_limit": str(body_size_limit(s)),
             "flow_detail": "1" if s.debug else "0",
             "termlog_verbosity": "debug" if s.debug else "info",
         }
@@ -170,3 +171,7 @@ class ProxyProcess:
                 self._ready.set()
             log.log(logging.DEBUG if _CONNECTION_EVENT.search(line) else logging.INFO, "%s", line)
         stream.close()
+
+
+def body_size_limit(settings) -> int:
+    return max(MIN_BODY_SIZE_LIMIT, 2 * getattr(settings, "max_file_size", 0) + 1024 * 1024)

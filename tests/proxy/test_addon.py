@@ -229,3 +229,11 @@ def test_an_authenticated_upload_reaches_the_scheduler_whole(shared):
     assert r.status_code == 200
     assert r.json()["body_size"] == len(body)
 
+
+
+def test_a_chunked_authenticated_upload_is_streamed_to_the_scheduler_whole(shared):
+    chunks = (b"y" * 65536 for _ in range(40))
+    r = https("POST", shared.url + "/chunked", auth=ALICE, data=chunks,
+              headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 200
+    assert r.json()["body_size"] == 40 * 65536
