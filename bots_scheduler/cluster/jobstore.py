@@ -1,0 +1,23 @@
+"""The shared job store, seen only by the leader.
+
+Every instance runs APScheduler (run-now requests and retries go through its in-memory store on
+whichever instance received them), but the jobs of the shared SQLAlchemy store are due only on
+the scheduler holding the lease: to the others that store has nothing due and no next run time.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from bots_scheduler.scheduling.jobstore import ResilientJobStore
+
+
+class LeaderJobStore(ResilientJobStore):
+    def __init__(self, may_fire: Callable[[], bool], **kwargs):
+        super().__init__(**kwargs)
+        self.may_fire = may_fire
+
+    def get_due_jobs(self, now):
+        return super().get_due_jobs(now) if self.may_fire() else []
+
+    def get_next_run_time(self):
+        return super().get_next_run_time() if self.may_fire() else None

@@ -1,0 +1,58 @@
+"""Runs in this process: a pool of ``--threadpool-size`` threads (the default executor)."""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from datetime import datetime, timedelta, timezone
+
+from bots_scheduler.datastore.store import utcnow
+from bots_scheduler.executors.base import FiringExecutor, run_options
+from bots_scheduler.jobs.report import Section, Text, render_report
+
+log = logging.getLogger(__name__)
+
+
+class ThreadsExecutor(FiringExecutor):
+    def __init__(self, app):
+        super().__init__(app)
+        self._pool = concurrent.futures.ThreadPoolExecutor(app.settings.threadpool_size,
+                                                           thread_name_prefix="job")
+
+    def dispatch(self, job, pending):
+        # one pool task per submission, as APScheduler does: max_instances counts submissions
+        future = self._pool.submit(self._run_all, job.args, run_options(job), pending,
+                                   job.misfire_grace_time)
+        future.add_done_callback(lambda f: self._done(job.id, f))
+
+    def shutdown(self, wait=True):
+        self._pool.shutdown(wait=wait)
+
+    # -- in a pool thread --------------------------------------------------------------------
+    def _run_all(self, args, options, pending, grace):
+        job_class_string, job_id, *pub_args = args
+        for eid, run_time in pending:
+            late = datetime.now(timezone.utc) - run_time if run_time else timedelta(0)
+            if grace is not None and late > timedelta(seconds=grace):
+                self._missed(eid, late, grace)
+                continue
+            self._run_one(job_class_string, job_id, list(pub_args), dict(options), eid)
+
+    def _run_one(self, job_class_string, job_id, pub_args, options, eid):
+        try:
+            self.app.runner.run(job_class_string, job_id, pub_args, options, eid)
+        except Exception:       # the runner records a job's own errors; this is ours
+            log.exception("execution %s of job %s could not be run", eid, job_id)
+
+    def _missed(self, eid, late, grace):
+        why = (f"missed: every job thread was busy until {late.total_seconds():.0f} s after "
+               f"the scheduled time, beyond the misfire grace time ({grace:g} s)")
+        self.app.datastore.update_execution(
+            eid, state="failed", description=why, finished_time=utcnow(),
+            result=render_report("Missed", [Section("Missed", Text(why))]))
+
+    def _done(self, job_id, future):
+        exc = future.exception()
+        if exc is None:
+            self._run_job_success(job_id, [])
+        else:
+            self._run_job_error(job_id, exc, exc.__traceback__)
