@@ -8,7 +8,9 @@ from typing import Callable
 from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
 from bots_scheduler.jobs.loader import JobRegistry
+from bots_scheduler.metrics import Metrics
 from bots_scheduler.notifications.notifier import Notifier
+from bots_scheduler.retention import Retention
 from bots_scheduler.scheduling.runner import Runner, RunOutcome
 from bots_scheduler.scheduling.scheduler import JobScheduler
 from bots_scheduler.settings import Settings
@@ -33,6 +35,9 @@ class Application:
         self.run_listeners: list[Callable[[RunOutcome], None]] = []
         self.notifier = Notifier.from_settings(settings, self.datastore)
         self.run_listeners.append(self.notifier.on_run_finished)
+        self.metrics = Metrics(self)
+        self.run_listeners.append(self.metrics.on_run_finished)
+        self.retention = Retention(self.datastore, settings.retention_days, settings.keep_runs)
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
@@ -49,10 +54,12 @@ class Application:
         self.runner.install()
         self.notifier.start()
         self.scheduler.start()
+        self.retention.start()
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop firing, give running executions ``grace`` seconds, record the rest as stopped."""
         self.scheduler.shutdown()
+        self.retention.stop()
         left = self.runner.stop_all(grace)
         if left:
             self.datastore.fail_unfinished(

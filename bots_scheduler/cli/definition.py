@@ -159,6 +159,30 @@ def build_passwd_parser(sub):
     return cmd
 
 
+def build_transfer_parsers(sub):
+    texts = {"export": "print every job definition as a JSON document (the import format)",
+             "import": "add or update jobs from a document made by export (idempotent); "
+                       "for a server that is not running: a running one takes documents at "
+                       "POST /api/v1/import"}
+    commands = {}
+    for name, text in texts.items():
+        cmd = sub.add_parser(name, help=text, description=text, formatter_class=_Formatter)
+        cmd.add_argument("-j", "--jobs", dest="jobs", action="append", default=None,
+                         metavar="JOBS",
+                         help=f"folder with job modules; repeatable (default: {DEFAULT_JOBS})")
+        add_data_dir_option(cmd)
+        cmd.add_argument("--timezone", default="UTC",
+                         help="zone of jobs whose definition names none")
+        add_table_options(add_database_options(cmd))
+        commands[name] = cmd
+    commands["export"].add_argument("-o", "--output", default="-",
+                                    help="file to write; - for standard output")
+    commands["import"].add_argument("file", metavar="FILE",
+                                    help="JSON document made by export; - for standard input")
+    commands["import"].add_argument("--dry-run", dest="dry_run", action="store_true",
+                                    default=False, help="only show what would change")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bots-scheduler",
                      description="Bots Scheduler: cron-style scheduling of security and OSINT "
@@ -173,4 +197,5 @@ def build_parser() -> argparse.ArgumentParser:
                                        "where missing")
     build_smtp_test_parser(sub)
     build_passwd_parser(sub)
+    build_transfer_parsers(sub)
     return parser

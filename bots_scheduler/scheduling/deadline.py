@@ -16,6 +16,8 @@ from typing import Callable
 
 STOP_GRACE = 5.0        # seconds a body gets between the stop signal and being abandoned
 POLL_INTERVAL = 1.0     # seconds between two looks at ``stop_requested``
+# a job that enforces the same limit itself (the shell jobs) gets to report it first
+SLACK = 0.5
 
 
 @dataclass
@@ -44,7 +46,7 @@ def run_with_deadline(body: Callable[[], object], stop_event: threading.Event,
     thread = threading.Thread(target=target, name=name, daemon=True)
     started = time.monotonic()
     thread.start()
-    deadline = started + timeout if timeout else None
+    deadline = started + timeout + SLACK if timeout else None
     while not done.is_set():
         wait = POLL_INTERVAL if deadline is None else min(POLL_INTERVAL,
                                                           deadline - time.monotonic())

@@ -120,7 +120,6 @@ class Runner:
             log.error("job %s: %s", job_id, message)
             return None
         if execution_id is None:
-            due = getattr(app.scheduler, "pop_due", lambda _job_id: None)(job_id)
             execution_id = self.new_execution(job, "running", scheduled_time=due)
         elif app.datastore.execution_state(execution_id) in FINISHED_BEFORE_START:
             return None     # stopped through the API while it waited for a thread

@@ -13,7 +13,11 @@ from bots_scheduler.web.handlers.executions import (ExecutionsHandler, Execution
                                                     LogsHandler)
 from bots_scheduler.web.handlers.info import CronPreviewHandler, InfoHandler
 from bots_scheduler.web.handlers.files import FilesHandler
+from bots_scheduler.web.handlers.health import HealthHandler
 from bots_scheduler.web.handlers.jobs import JobClassesHandler, JobsHandler
+from bots_scheduler.web.handlers.metrics import MetricsHandler
+from bots_scheduler.web.handlers.openapi import OpenApiHandler
+from bots_scheduler.web.handlers.transfer import ExportHandler, ImportHandler
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,11 @@ def routes() -> list:
         (r"/api/v1/logs/?", LogsHandler),
         (r"/api/v1/files/?", FilesHandler),
         (r"/api/v1/files/(.+)", FilesHandler),
+        (r"/api/v1/export/?", ExportHandler),
+        (r"/api/v1/import/?", ImportHandler),
+        (r"/api/v1/openapi.json", OpenApiHandler),
+        (r"/healthz", HealthHandler),
+        (r"/metrics", MetricsHandler),
     ]
 
 

@@ -1,0 +1,83 @@
+"""``bots-scheduler export`` and ``bots-scheduler import``: job definitions in and out of the
+datastore, without starting the server (bots_scheduler/transfer.py has the format)."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from bots_scheduler.settings import (Settings, UsageError, data_directory, database_settings,
+                                     timezone_name)
+
+
+def transfer_settings(args) -> Settings:
+    from bots_scheduler.cli.definition import DEFAULT_JOBS
+    data_dir = data_directory(args.data_dir)
+    for folder in args.jobs or ():
+        if not Path(folder).is_dir():
+            raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
+    jobs = args.jobs or [folder for folder in DEFAULT_JOBS if Path(folder).is_dir()]
+    return Settings(database=database_settings(args, data_dir), data_dir=data_dir,
+                    jobs_dirs=tuple(Path(folder) for folder in jobs), local=True,
+                    timezone=timezone_name(args.timezone))
+
+
+@contextmanager
+def offline_scheduler(args):
+    """The job store of the configured datastore, with a scheduler that never fires."""
+    from bots_scheduler.app import Application
+    from bots_scheduler.datastore.store import DatastoreUnavailable
+    app = Application(transfer_settings(args))
+    try:
+        app.datastore.check()
+        app.datastore.create_tables()
+    except DatastoreUnavailable as exc:
+        app.datastore.dispose()
+        raise UsageError(str(exc)) from None
+    app.scheduler.start(paused=True)
+    try:
+        yield app
+    finally:
+        app.scheduler.shutdown()
+        app.datastore.dispose()
+
+
+def command_export(args) -> int:
+    from bots_scheduler.transfer import export_jobs
+    with offline_scheduler(args) as app:
+        document = export_jobs(app.scheduler)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output: cannot write {args.output}: {exc.strerror}") from None
+        print(f"export: {len(document['jobs'])} job(s) written to {args.output}",
+              file=sys.stderr)
+    return 0
+
+
+def command_import(args) -> int:
+    from bots_scheduler.transfer import TransferError, describe, import_jobs
+    document = read_json(args.file)
+    with offline_scheduler(args) as app:
+        try:
+            result = import_jobs(document, app.scheduler, app.local_user, args.dry_run)
+        except TransferError as exc:
+            raise UsageError(f"{args.file}: {exc}") from None
+    print(describe(result))
+    return 0
+
+
+def read_json(name: str):
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{name} is not valid JSON: {exc}") from None

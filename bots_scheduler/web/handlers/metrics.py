@@ -1,0 +1,13 @@
+"""/metrics: the Prometheus text format of this server's own registry (bots_scheduler/metrics.py)."""
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bots_scheduler.web.handlers.base import ApiHandler
+
+
+class MetricsHandler(ApiHandler):
+    async def get(self):
+        body = await self.blocking(self.application_ctx.metrics.exposition)
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(body)

@@ -1,0 +1,272 @@
+"""The OpenAPI 3.0 description of every route of web/server.py (GET /api/v1/openapi.json).
+
+tests/web/test_openapi.py keeps it in step with the routes: a route without a path here, or a
+path here without a route, fails the build.
+"""
+from __future__ import annotations
+
+from bots_scheduler import __version__
+from bots_scheduler.datastore.store import LOG_EVENTS, STATES
+from bots_scheduler.scheduling.jobspec import API_CRON_FIELDS, OPTION_LIMITS
+from bots_scheduler.transfer import FORMAT, VERSION
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(description: str, schema: dict | None = None, status: str = "200",
+        media: str = JSON) -> dict:
+    content = {media: {"schema": schema or {"type": "object"}}}
+    return {status: {"description": description, "content": content}}
+
+
+def _errors(*codes: int) -> dict:
+    reasons = {400: "Bad input", 404: "Unknown id", 405: "Method not allowed here",
+               409: "Conflict", 413: "Body too large", 503: "Datastore unavailable"}
+    return {str(code): {"description": reasons[code],
+                        "content": {JSON: {"schema": _ref("Error")}}} for code in codes}
+
+
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _path(name: str, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}
+
+
+def _op(summary: str, responses: dict, parameters=(), body: dict | None = None,
+        tag: str = "") -> dict:
+    operation = {"summary": summary, "responses": responses}
+    if parameters:
+        operation["parameters"] = list(parameters)
+    if body is not None:
+        operation["requestBody"] = body
+    if tag:
+        operation["tags"] = [tag]
+    return operation
+
+
+def _json_body(schema: dict, required: bool = True) -> dict:
+    return {"required": required, "content": {JSON: {"schema": schema}}}
+
+
+TIME_RANGE = [
+    _query("time_range_start", "ISO 8601 timestamp (default: time_range_end - 24 h)",
+           {"type": "string", "format": "date-time"}),
+    _query("time_range_end", "ISO 8601 timestamp (default: now)",
+           {"type": "string", "format": "date-time"}),
+]
+PAGING = [
+    _query("limit", "Most items in one answer (1-5000)",
+           {"type": "integer", "minimum": 1, "maximum": 5000}),
+    _query("offset", "Items to skip (see next_offset)", {"type": "integer", "minimum": 0}),
+]
+JOB_ID = _path("job_id", "Job id")
+
+
+def _schemas() -> dict:
+    cron = {name: {"type": "string", "example": "*"} for name in (*API_CRON_FIELDS, "second")}
+    options = {
+        "notify_changes": {"type": "boolean", "nullable": True},
+        **{key: {"type": "integer" if key == "retries" else "number", "nullable": True,
+                 "minimum": low, "maximum": high} for key, (low, high) in OPTION_LIMITS.items()},
+    }
+    job_input = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 255, "example": "nightly check"},
+            "job_class_string": {"type": "string",
+                                 "example": "bots_scheduler.jobs.builtin.sample.HelloJob"},
+            "pub_args": {"type": "array", "items": {}, "maxItems": 100},
+            "timezone": {"type": "string", "example": "UTC"},
+            **cron, **options,
+        },
+    }
+    job = {"type": "object", "properties": {
+        "job_id": {"type": "string"}, **job_input["properties"],
+        "next_run_time": {"type": "string", "description": "ISO 8601; empty while paused"},
+        "paused": {"type": "boolean"}}}
+    execution = {"type": "object", "properties": {
+        "execution_id": {"type": "string"}, "job": _ref("Job"), "job_id": {"type": "string"},
+        "state": {"type": "string", "enum": list(STATES)},
+        "hostname": {"type": "string"}, "pid": {"type": "integer"},
+        **{name: {"type": "string"} for name in ("scheduled_time", "started_time",
+                                                 "finished_time", "updated_time")},
+        "description": {"type": "string"}, "result": {"type": "string",
+                                                      "description": "The HTML report"},
+        "task_id": {"type": "string"}, "notifications": {"type": "array", "items": {}},
+        "attempt": {"type": "integer", "description": "1 for the first run, 2 for the first "
+                                                      "retry..."},
+        "first_execution_id": {"type": "string",
+                               "description": "The first attempt of this run"}}}
+    log_entry = {"type": "object", "properties": {
+        "job_id": {"type": "string"}, "job_name": {"type": "string"},
+        "event": {"type": "string", "enum": list(LOG_EVENTS)}, "user": {"type": "string"},
+        "created_time": {"type": "string"}, "description": {"type": "string"}}}
+    document = {"type": "object", "required": ["format", "version", "jobs"], "properties": {
+        "format": {"type": "string", "enum": [FORMAT]},
+        "version": {"type": "integer", "enum": list(range(1, VERSION + 1))},
+        "exported_at": {"type": "string"},
+        "jobs": {"type": "array", "items": {"allOf": [_ref("JobInput"), {
+            "type": "object", "required": ["job_id", "name", "job_class_string"],
+            "properties": {"job_id": {"type": "string"}, "paused": {"type": "boolean"}}}]}}}}
+    return {
+        "Error": {"type": "object", "required": ["error"],
+                  "properties": {"error": {"type": "string"}}},
+        "JobInput": job_input, "Job": job, "Execution": execution, "Log": log_entry,
+        "JobsDocument": document,
+        "ImportResult": {"type": "object", "properties": {
+            "dry_run": {"type": "boolean"}, "added": {"type": "integer"},
+            "modified": {"type": "integer"}, "unchanged": {"type": "integer"},
+            "jobs": {"type": "array", "items": {"type": "object"}}}},
+        "Id": {"type": "object", "properties": {"job_id": {"type": "string"},
+                                                 "execution_id": {"type": "string"}}},
+    }
+
+
+def _paths() -> dict:
+    page = {"type": "object", "properties": {"total": {"type": "integer"},
+                                             "next_offset": {"type": "integer",
+                                                             "nullable": True}}}
+    job_id_answer = _ok("Done", _ref("Id"))
+    return {
+        "/": {"get": _op("The web interface", _ok("index.html", {"type": "string"},
+                                                  media="text/html"), tag="ui")},
+        "/static/{path}": {"get": _op("Static assets of the web interface",
+                                      {"200": {"description": "The file"},
+                                       "404": {"description": "No such file"}},
+                                      [_path("path", "Asset path")], tag="ui")},
+        "/healthz": {"get": _op("Health: datastore reachable and scheduler running", {
+            **_ok("Healthy"), "503": {"description": "Unhealthy; the body says why",
+                                      "content": {JSON: {"schema": {"type": "object"}}}}},
+            tag="operations")},
+        "/metrics": {"get": _op("Prometheus metrics (text exposition format)",
+                                _ok("Metrics", {"type": "string"}, media="text/plain"),
+                                tag="operations")},
+        "/api/v1/openapi.json": {"get": _op("This document", _ok("OpenAPI 3.0"),
+                                            tag="operations")},
+        "/api/v1/info": {"get": _op("Server facts for the web interface", _ok("Facts"))},
+        "/api/v1/cluster": {"get": _op("Schedulers sharing the datastore and Celery workers",
+                                       {**_ok("The cluster"), **_errors(503)})},
+        "/api/v1/cron/preview": {"get": _op(
+            "Next run times of a cron schedule",
+            {**_ok("Run times"), **_errors(400)},
+            [*(_query(name, f"cron field {name}") for name in (*API_CRON_FIELDS, "second")),
+             _query("timezone", "IANA zone name")])},
+        "/api/v1/jobclasses": {"get": _op("Loadable, enabled job classes", _ok("Classes"),
+                                          tag="jobs")},
+        "/api/v1/jobs": {
+            "get": _op("All jobs", {**_ok("Jobs", {"allOf": [page, {
+                "type": "object", "properties": {"jobs": {"type": "array",
+                                                          "items": _ref("Job")}}}]}),
+                **_errors(400, 503)},
+                [*PAGING, _query("q", "Search in names, classes and arguments"),
+                 _query("sort", "Sort key", {"type": "string",
+                                             "enum": ["name", "job_class", "next_run_time",
+                                                      "status"]}),
+                 _query("order", "asc or desc", {"type": "string", "enum": ["asc", "desc"]})],
+                tag="jobs"),
+            "post": _op("Add a job", {**_ok("Added", _ref("Id"), "201"),
+                                      **_errors(400, 413, 503)},
+                        body=_json_body({"allOf": [_ref("JobInput"), {
+                            "type": "object", "required": ["name", "job_class_string"]}]}),
+                        tag="jobs"),
+        },
+        "/api/v1/jobs/{job_id}": {
+            "get": _op("One job", {**_ok("The job", _ref("Job")), **_errors(404, 503)},
+                       [JOB_ID], tag="jobs"),
+            "put": _op("Modify a job (fields left out keep their value)",
+                       {**job_id_answer, **_errors(400, 404, 413, 503)}, [JOB_ID],
+                       _json_body(_ref("JobInput")), tag="jobs"),
+            "delete": _op("Delete a job", {**job_id_answer, **_errors(404, 503)}, [JOB_ID],
+                          tag="jobs"),
+            "patch": _op("Pause a job", {**job_id_answer, **_errors(404, 503)}, [JOB_ID],
+                         tag="jobs"),
+            "options": _op("Resume a job", {**job_id_answer, **_errors(404, 503)}, [JOB_ID],
+                           tag="jobs"),
+        },
+        "/api/v1/executions": {"get": _op(
+            "Executions scheduled in the time range",
+            {**_ok("Executions", {"allOf": [page, {"type": "object", "properties": {
+                "executions": {"type": "array", "items": _ref("Execution")}}}]}),
+             **_errors(400, 503)},
+            [*TIME_RANGE, *PAGING, _query("state", "Only this state",
+                                          {"type": "string", "enum": list(STATES)}),
+             _query("job_id", "Only this job's")], tag="executions")},
+        "/api/v1/executions/stats": {"get": _op(
+            "Executions by state and by day in the time range",
+            {**_ok("Counts"), **_errors(400, 503)}, TIME_RANGE, tag="executions")},
+        "/api/v1/executions/{id}": {
+            "get": _op("One execution, with its report",
+                       {**_ok("The execution", _ref("Execution")), **_errors(404, 503)},
+                       [_path("id", "Execution id")], tag="executions"),
+            "post": _op("Run the job now (the id is a job id)",
+                        {**_ok("Queued", _ref("Id")), **_errors(400, 404, 503)},
+                        [_path("id", "Job id")], tag="executions"),
+            "delete": _op("Stop a running or queued execution (running: state stopping, then "
+                          "stopped when its run ends; queued: stopped)",
+                          {**_ok("Stopping", {"type": "object", "properties": {
+                              "execution_id": {"type": "string"},
+                              "state": {"type": "string", "enum": ["stopping", "stopped"]}}}),
+                           **_errors(404, 409, 503)},
+                          [_path("id", "Execution id")], tag="executions"),
+        },
+        "/api/v1/logs": {"get": _op(
+            "Audit log entries in the time range",
+            {**_ok("Entries", {"allOf": [page, {"type": "object", "properties": {
+                "logs": {"type": "array", "items": _ref("Log")}}}]}), **_errors(400, 503)},
+            [*TIME_RANGE, *PAGING, _query("job_id", "Only this job's"),
+             _query("job", "Job name or id, in part"), _query("user", "User name, in part"),
+             _query("event", "Only this event", {"type": "string", "enum": list(LOG_EVENTS)})],
+            tag="logs")},
+        "/api/v1/files": {
+            "get": _op("Data files", {**_ok("Files"), **_errors(400, 503)},
+                       [*PAGING, *TIME_RANGE], tag="files"),
+            "post": _op("Upload a data file (multipart field file)",
+                        {**_ok("Stored", status="201"), **_errors(400, 409, 413, 503)},
+                        [_query("replace", "Replace an existing file of that name",
+                                {"type": "string", "enum": ["true", "false"]})],
+                        {"required": True, "content": {"multipart/form-data": {"schema": {
+                            "type": "object", "required": ["file"], "properties": {
+                                "file": {"type": "string", "format": "binary"}}}}}},
+                        tag="files"),
+        },
+        "/api/v1/files/{path}": {
+            "delete": _op("Delete a data file", {**_ok("Deleted"), **_errors(400, 404, 409, 503)},
+                          [_path("path", "Relative path in the data folder"),
+                           _query("force", "Delete even if jobs use it",
+                                  {"type": "string", "enum": ["true", "false"]})],
+                          tag="files"),
+            "options": _op("Does this data file exist", {**_ok("It exists"), **_errors(404)},
+                           [_path("path", "Relative path in the data folder")], tag="files"),
+        },
+        "/api/v1/export": {"get": _op("Every job definition, as a versioned document",
+                                      {**_ok("The document", _ref("JobsDocument")),
+                                       **_errors(503)}, tag="transfer")},
+        "/api/v1/import": {"post": _op(
+            "Add or modify jobs from an exported document (idempotent)",
+            {**_ok("What changed, or would change", _ref("ImportResult")),
+             **_errors(400, 413, 503)},
+            [_query("dry_run", "Only say what would change",
+                    {"type": "string", "enum": ["true", "false"]})],
+            _json_body(_ref("JobsDocument")), tag="transfer")},
+    }
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Bots Scheduler REST API", "version": __version__,
+                 "description": "Version 1 of the REST API (compatible with ndscheduler's), "
+                                "with the operations additions. Errors are "
+                                "{\"error\": \"...\"}."},
+        "servers": [{"url": "/"}],
+        "paths": _paths(),
+        "components": {"schemas": _schemas()},
+    }
