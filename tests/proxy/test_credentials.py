@@ -44,6 +44,8 @@ def users(tmp_path):
     htpasswd_tool(path, "alice", "secret", "bcrypt")
     htpasswd_tool(path, "bob", "apr", "apr1")
     htpasswd_tool(path, "carol", "sha", "sha1")
+    htpasswd_tool(path, "dave", "sha2", "sha256")
+    htpasswd_tool(path, "erin", "sha5", "sha512")
     return path
 
 
@@ -52,8 +54,8 @@ def check(auth, user, password):
 
 
 @pytest.mark.parametrize("user,password", [("alice", "secret"), ("bob", "apr"),
-                                           ("carol", "sha")])
-def test_bcrypt_apr1_and_sha1_entries_verify(users, executor, user, password):
+                                           ("carol", "sha"), ("dave", "sha2"), ("erin", "sha5")])
+def test_entries_of_each_format_apaches_tool_makes_verify(users, executor, user, password):
     auth = Authenticator(users, executor)
     assert check(auth, user, password) is True
     assert check(auth, user, password + "x") is False

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from urllib3.exceptions import InsecureRequestWarning
 
-FORMAT_FLAGS = {"bcrypt": ["-B", "-C", "5"], "apr1": ["-m"], "sha1": ["-s"]}
+FORMAT_FLAGS = {"bcrypt": ["-B", "-C", "5"], "apr1": ["-m"], "sha1": ["-s"], "sha256": ["-2"],
+                "sha512": ["-5"]}
 
 
 def htpasswd_tool(path: Path, user: str, password: str, fmt: str = "bcrypt") -> None:
