@@ -5,6 +5,7 @@ import getpass
 import logging
 from typing import Callable
 
+from bots_scheduler.cluster.coordinator import Coordinator
 from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
 from bots_scheduler.jobs.loader import JobRegistry
@@ -22,7 +23,8 @@ CRASH_REASON = ("the server stopped unexpectedly (crash or kill) while this exec
 
 
 class Application:
-    def __init__(self, settings: Settings, proxy_secret: str | None = None):
+    def __init__(self, settings: Settings, proxy_secret: str | None = None,
+                 role: str = "scheduler"):
         self.settings = settings
         self.proxy_secret = proxy_secret
         self.local_user = _local_user()
@@ -32,6 +34,7 @@ class Application:
         self.data_files = DataFiles(settings.data_dir, self.datastore, settings.max_file_size)
         self.runner = Runner(self)
         self.scheduler = JobScheduler(self)
+        self.cluster = Coordinator(self, role)     # a scheduler, or a Celery worker
         self.run_listeners: list[Callable[[RunOutcome], None]] = []
         self.notifier = Notifier.from_settings(settings, self.datastore)
         self.run_listeners.append(self.notifier.on_run_finished)
@@ -44,8 +47,10 @@ class Application:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.check()
         self.datastore.create_tables()
+        self.cluster.create_tables()
         self.data_files.synchronise(self.local_user)   # hand-copied or removed files
-        failed = self.datastore.fail_unfinished(CRASH_REASON)
+        # only executions of processes that are gone: other schedulers may share the datastore
+        failed = self.cluster.recover(CRASH_REASON)
         if failed:
             log.warning("%d execution(s) left active by the previous run marked failed", failed)
         log.info("job classes: %s", ", ".join(sorted(self.registry.classes)) or "none")
@@ -55,11 +60,13 @@ class Application:
         self.notifier.start()
         self.scheduler.start()
         self.retention.start()
+        self.cluster.start()
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop firing, give running executions ``grace`` seconds, record the rest as stopped."""
         self.scheduler.shutdown()
         self.retention.stop()
+        self.cluster.retire()      # another scheduler may take over the firing at once
         left = self.runner.stop_all(grace)
         if left:
             self.datastore.fail_unfinished(
@@ -68,6 +75,7 @@ class Application:
             log.warning("%d execution(s) still running after %gs recorded as stopped",
                         len(left), grace)
         self.notifier.stop()
+        self.cluster.stop()
         self.datastore.dispose()
 
 

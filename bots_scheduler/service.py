@@ -37,6 +37,7 @@ class Service:
 
     def serve(self) -> int:
         settings = self.settings
+        self.datastore_lock = _claim_datastore(settings)
         secret = None if settings.local else secrets.token_urlsafe(32)
         if not settings.local:
             self.proxy = _proxy_process(settings, secret)
@@ -131,6 +132,19 @@ def _port_message(port: int, what: str, exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
         return f"port {port} ({what}) is already in use"
     return f"cannot listen on port {port} ({what}): {exc.strerror}"
+
+
+def _claim_datastore(settings: Settings):
+    """SQLite: one instance per database file.  Celery: the broker must answer.  (Exit 2.)"""
+    lock = None
+    if settings.database.dbms == "sqlite":
+        from bots_scheduler.cluster.single import SingleInstanceLock
+        lock = SingleInstanceLock(settings.database.sqlite_path)
+        lock.acquire()
+    if settings.executor == "celery":
+        from bots_scheduler.executors.celery_app import check_broker
+        check_broker(settings.broker)
+    return lock
 
 
 def _proxy_process(settings: Settings, secret: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -64,6 +65,9 @@ class Settings:
     job_timeout: float | None = 86400.0      # seconds a run may take (None: no limit)
     retention_days: int = 90                 # executions and logs older are pruned (0: never)
     keep_runs: int = 10                      # the last runs of each job are never pruned
+    executor: str = "threads"                # where runs happen: threads | celery
+    broker: str | None = None                # the Celery broker URL (--executor celery)
+    hostname: str = field(default_factory=lambda: node_hostname())   # shown on executions
     extra: dict = field(default_factory=dict)   # options added by later subsystems
 
     @property
@@ -278,6 +282,59 @@ def build_run_settings(args) -> Settings:
         job_timeout=job_timeout(getattr(args, "job_timeout", "86400")),
         retention_days=non_negative_int("--retention-days", getattr(args, "retention_days", 90)),
         keep_runs=non_negative_int("--keep-runs", getattr(args, "keep_runs", 10)),
+        **executor_options(args),
+    )
+    from bots_scheduler.notifications.profiles import load_profiles
+    load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now
+    return settings
+
+
+# -- cluster: executors and workers ------------------------------------------------------------
+
+def node_hostname() -> str:
+    """The host name recorded on executions and cluster nodes: BOTS_SCHEDULER_HOSTNAME when set
+    (containers, several nodes on one machine), else the machine's."""
+    return (os.environ.get("BOTS_SCHEDULER_HOSTNAME") or "").strip()[:200] or socket.gethostname()
+
+
+def executor_options(args) -> dict:
+    """--executor and --broker of ``run``."""
+    from bots_scheduler.executors.celery_app import broker_url
+    executor = getattr(args, "executor", "threads")
+    broker = getattr(args, "broker", None)
+    if executor == "celery" and not broker:
+        raise UsageError("--executor celery needs --broker URL (for example "
+                         "redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//)")
+    if executor != "celery" and broker:
+        raise UsageError("--broker is only used with --executor celery")
+    return {"executor": executor, "broker": broker_url(broker) if broker else None}
+
+
+def build_worker_settings(args) -> Settings:
+    """``bots-scheduler worker``: the datastore, job folders, data folder and SMTP profiles of
+    the schedulers, and the broker they send runs to."""
+    from bots_scheduler.executors.celery_app import broker_url
+    data_dir = data_directory(args.data_dir)
+    for folder in args.jobs or ():
+        if not Path(folder).is_dir():
+            raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
+    from bots_scheduler.cli.definition import DEFAULT_JOBS
+    jobs_dirs = tuple(Path(f) for f in (args.jobs or [f for f in DEFAULT_JOBS
+                                                       if Path(f).is_dir()]))
+    settings = Settings(
+        database=database_settings(args, data_dir),
+        data_dir=data_dir,
+        jobs_dirs=jobs_dirs,
+        debug=args.debug,
+        local=True,
+        smtp_config=Path(args.smtp_config),
+        smtp_profiles=tuple(args.smtp_profile or ()),
+        threadpool_size=positive_int("--concurrency", args.concurrency),
+        timezone=timezone_name(args.timezone),
+        job_timeout=job_timeout(getattr(args, "job_timeout", "86400")),
+        executor="celery",
+        broker=broker_url(args.broker),
+        extra={"worker_name": args.name or ""},
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now

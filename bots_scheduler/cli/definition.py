@@ -125,7 +125,50 @@ def build_run_parser(sub):
     mitm.add_argument("--htpasswd", default=None,
                       help="htpasswd file; None: .htpasswd is created with a random "
                            "administrator password")
+
+    cluster = run.add_argument_group("cluster options")
+    cluster.add_argument("--executor", choices=["threads", "celery"], default="threads",
+                         help="where due jobs run: this process's threads, or Celery workers "
+                              "(bots-scheduler worker)")
+    add_broker_option(cluster, required=False)
     return run
+
+
+def add_broker_option(group, required: bool):
+    group.add_argument("--broker", default=None, required=required, metavar="URL",
+                       help="Celery broker: redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:"
+                            "5672// (with --executor celery)")
+
+
+def build_worker_parser(sub):
+    text = ("run jobs sent by schedulers started with --executor celery: a Celery worker "
+            "loading the same job folders and writing to the same datastore")
+    cmd = sub.add_parser("worker", help=text, description=text, formatter_class=_Formatter)
+    base = cmd.add_argument_group("base options")
+    base.add_argument("--debug", action="store_true", default=False, help="debug logging")
+    base.add_argument("-j", "--jobs", dest="jobs", action="append", default=None,
+                      metavar="JOBS",
+                      help=f"folder with job modules; repeatable (default: {DEFAULT_JOBS})")
+    add_data_dir_option(base)
+    base.add_argument("--timezone", default="UTC", help="IANA zone name of the schedulers")
+    base.add_argument("--job-timeout", dest="job_timeout", type=str, default="86400",
+                      metavar="SECONDS",
+                      help="longest a run may take unless the job sets its own timeout; "
+                           "0: no limit")
+    worker = cmd.add_argument_group("worker options")
+    add_broker_option(worker, required=True)
+    worker.add_argument("-c", "--concurrency", dest="concurrency", type=str, default="2",
+                        help="runs at the same time (threads)")
+    worker.add_argument("-n", "--name", dest="name", default=None,
+                        help="name shown in GET /api/v1/cluster (default: worker@HOSTNAME)")
+    notify = cmd.add_argument_group("notification options")
+    notify.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
+                        help="SMTP INI file")
+    notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
+                        help="profile(s) (INI sections) to notify")
+    database = add_database_options(cmd)
+    add_table_options(database)
+    return cmd
 
 
 def build_destroy_parser(sub, name, help_text):
@@ -198,4 +241,5 @@ def build_parser() -> argparse.ArgumentParser:
     build_smtp_test_parser(sub)
     build_passwd_parser(sub)
     build_transfer_parsers(sub)
+    build_worker_parser(sub)
     return parser

@@ -43,6 +43,14 @@ def command_run(args) -> int:
     return Service(settings).serve()
 
 
+def command_worker(args) -> int:
+    from bots_scheduler.settings import build_worker_settings
+    settings = build_worker_settings(args)
+    configure_logging(settings.debug)
+    from bots_scheduler.worker import WorkerService   # Celery only when running
+    return WorkerService(settings).serve()
+
+
 def configure_logging(debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -92,6 +100,8 @@ def drop_server_tables(database) -> None:
         jobs = Table(database.jobs_table, MetaData())
         jobs.drop(store.engine, checkfirst=True)
         store.tables.metadata.drop_all(store.engine, checkfirst=True)
+        from bots_scheduler.cluster.tables import make_cluster_tables
+        make_cluster_tables(database.jobs_table).metadata.drop_all(store.engine, checkfirst=True)
     except DatastoreUnavailable as exc:
         raise UsageError(str(exc)) from None
     except SQLAlchemyError as exc:
@@ -132,7 +142,7 @@ def command_passwd(args) -> int:
 
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
             "smtp-test": command_smtp_test, "passwd": command_passwd,
-            "export": command_export, "import": command_import}
+            "export": command_export, "import": command_import, "worker": command_worker}
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 import tornado.httpserver
 import tornado.web
 
+from bots_scheduler.web.handlers.cluster import ClusterHandler
 from bots_scheduler.web.handlers.base import BaseHandler, NotFoundHandler, came_through_proxy
 from bots_scheduler.web.handlers.executions import (ExecutionsHandler, ExecutionStatsHandler,
                                                     LogsHandler)
@@ -48,6 +49,7 @@ def routes() -> list:
         (r"/", IndexHandler),
         (r"/static/(.*)", StaticHandler, {"path": str(STATIC_DIR)}),
         (r"/api/v1/info/?", InfoHandler),
+        (r"/api/v1/cluster/?", ClusterHandler),
         (r"/api/v1/cron/preview/?", CronPreviewHandler),
         (r"/api/v1/jobclasses/?", JobClassesHandler),
         (r"/api/v1/jobs/?", JobsHandler),
