@@ -71,7 +71,7 @@ class ArgumentError(Exception):
 class Runner:
     def __init__(self, app):
         self.app = app
-        self.hostname = socket.gethostname()
+        self.hostname = getattr(app.settings, "hostname", "") or socket.gethostname()
         self.pid = os.getpid()
         self._active: dict[str, threading.Event] = {}
         self._stop_requests: set[str] = set()   # executions asked to stop through the API
@@ -121,8 +121,8 @@ class Runner:
             return None
         if execution_id is None:
             execution_id = self.new_execution(job, "running", scheduled_time=due)
-        elif app.datastore.execution_state(execution_id) in FINISHED_BEFORE_START:
-            return None     # stopped through the API while it waited for a thread
+        elif not app.datastore.claim_execution(execution_id, self.hostname, self.pid):
+            return None     # stopped or failed while it waited, or started by another process
         stop_event = threading.Event()
         with self._lock:
             self._active[execution_id] = stop_event
@@ -181,7 +181,7 @@ class Runner:
         elif ended.stopped and state != "stopped":
             state, description = "stopped", "stopped on request while running"
             result = with_notice(result, "Stopped", description)
-        elif stop_event.is_set() and state != "succeeded":
+        elif stop_event.is_set() and state not in ("succeeded", "timeout"):
             state, description = "stopped", description or "stopped while running"
         finished = datetime.now(timezone.utc)
         app.datastore.update_execution(
