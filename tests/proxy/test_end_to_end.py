@@ -235,7 +235,9 @@ def test_a_taken_proxy_port_ends_the_start_with_one_line(server, workdir):
                                  "--htpasswd", write_users(workdir)], cwd=workdir,
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].endswith(f"port {port} is already in use")
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"port {port}" in lines[0] and "already in use" in lines[0]
     assert port_is_free(port + 1)
 
 
