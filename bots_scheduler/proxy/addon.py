@@ -98,7 +98,9 @@ class BotsAuth:
         user, password = credentials
         if not await self._check(user, password):
             self.limiter.failed(client)
-            log.warning("login failed for user %r from %s", user, client)
+            # a password typed into the user field must not end up in the log
+            shown = repr(user) if self.authenticator.has_user(user) else "(unknown user)"
+            log.warning("login failed for %s from %s", shown, client)
             self._challenge(flow, "wrong user name or password")
             return
         refusal = policy.csrf_refusal(request.method, request.headers, request.host_header)

@@ -51,6 +51,9 @@ class Authenticator:
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(pending)
 
+    def has_user(self, user: str) -> bool:
+        return self._stored_hash(user) is not None
+
     def refresh(self) -> None:
         """Re-read the file if it changed since the last look (a stat per request is cheap)."""
         signature = self._stat_signature()

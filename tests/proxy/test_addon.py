@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -237,3 +238,16 @@ def test_a_chunked_authenticated_upload_is_streamed_to_the_scheduler_whole(share
               headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 200
     assert r.json()["body_size"] == 40 * 65536
+
+
+def test_a_failed_login_logs_known_user_names_only(fresh):
+    https("GET", fresh.url + "/", auth=("hunter2-typed-as-user", "x"))
+    https("GET", fresh.url + "/", auth=(ALICE[0], "x"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            "'alice'" in line for line in fresh.proxy.last_lines()):
+        time.sleep(0.1)
+    log = "\n".join(fresh.proxy.last_lines())
+    assert "login failed for (unknown user)" in log
+    assert "login failed for 'alice'" in log
+    assert "hunter2" not in log
