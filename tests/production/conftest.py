@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -110,7 +111,10 @@ def run_now(srv, job_id) -> str:
 
 
 def executions_of(srv, job_id) -> list[dict]:
-    rows = srv.get("/api/v1/executions", params={"job_id": job_id}).json()["executions"]
+    """The job's executions, including retries due later (their scheduled_time is ahead)."""
+    ahead = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    rows = srv.get("/api/v1/executions", params={"job_id": job_id, "time_range_end": ahead}
+                   ).json()["executions"]
     return sorted(rows, key=lambda e: e["attempt"])
 
 
