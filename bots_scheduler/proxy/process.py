@@ -23,7 +23,8 @@ from bots_scheduler.proxy import htpasswd
 from bots_scheduler.proxy.policy import PARENT_ENV, READY_LINE, SECRET_ENV
 from bots_scheduler.settings import UsageError
 
-log = logging.getLogger("bots_scheduler.proxy.mitmdump")
+log = logging.getLogger(__name__)
+output_log = logging.getLogger("bots_scheduler.proxy.mitmdump")   # the proxy process's own lines
 
 SCRIPT = Path(__file__).with_name("script.py")
 DEFAULT_HTPASSWD = Path(".htpasswd")
@@ -52,6 +53,9 @@ class ProxyProcess:
         """Make sure the htpasswd file exists; returns the one-time message with a new password."""
         if self.settings.htpasswd is not None or self.htpasswd_path.exists():
             htpasswd.validate_htpasswd(self.htpasswd_path)
+            if self.htpasswd_path.stat().st_mode & 0o077:
+                log.warning("%s can be read by other users (chmod 600 %s)", self.htpasswd_path,
+                            self.htpasswd_path)
             return None
         password = secrets.token_urlsafe(18)
         try:
@@ -169,7 +173,8 @@ class ProxyProcess:
             self._lines.append(line)
             if READY_LINE in line:
                 self._ready.set()
-            log.log(logging.DEBUG if _CONNECTION_EVENT.search(line) else logging.INFO, "%s", line)
+            level = logging.DEBUG if _CONNECTION_EVENT.search(line) else logging.INFO
+            output_log.log(level, "%s", line)
         stream.close()
 
 
