@@ -28,6 +28,10 @@ SHUTDOWN_GRACE = 10.0   # seconds running executions get to finish when the serv
 WATCH_INTERVAL_MS = 1000
 
 
+class ProxyFailed(Exception):
+    """The proxy process did not start (already logged)."""
+
+
 class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -54,7 +58,11 @@ class Service:
         try:
             if self.proxy is not None:
                 message = self.proxy.prepare()
-                self.proxy.start()
+                try:
+                    self.proxy.start()
+                except RuntimeError as exc:   # not the user's doing: the proxy's own log says why
+                    log.error("the authentication proxy did not start: %s", exc)
+                    raise ProxyFailed() from None
                 if message:
                     print(message, flush=True)
             self.http_server = serve_on(make_web_app(app), sockets)

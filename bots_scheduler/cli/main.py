@@ -39,8 +39,11 @@ def main(argv=None) -> int:
 def command_run(args) -> int:
     settings = build_run_settings(args)
     configure_logging(settings.debug)
-    from bots_scheduler.service import Service   # Tornado/APScheduler only when running
-    return Service(settings).serve()
+    from bots_scheduler.service import ProxyFailed, Service   # Tornado/APScheduler only now
+    try:
+        return Service(settings).serve()
+    except ProxyFailed:
+        return 1
 
 
 def command_worker(args) -> int:
