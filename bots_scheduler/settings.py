@@ -334,6 +334,7 @@ def build_worker_settings(args) -> Settings:
         job_timeout=job_timeout(getattr(args, "job_timeout", "86400")),
         executor="celery",
         broker=broker_url(args.broker),
+        retention_days=0,       # pruning is the schedulers' business
         extra={"worker_name": args.name or ""},
     )
     from bots_scheduler.notifications.profiles import load_profiles

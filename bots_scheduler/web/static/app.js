@@ -8,6 +8,7 @@ import { JobsTab } from './jobs.js';
 import { ReportsTab } from './reports.js';
 import { FilesTab } from './files.js';
 import { LogsTab } from './logs.js';
+import { ClusterTab } from './cluster.js';
 
 const ctx = {
   info: { timezone: 'UTC', version: '', user: '', local: true },
@@ -40,6 +41,7 @@ async function start() {
   tabs.reports = new ReportsTab(ctx);
   tabs.files = new FilesTab(ctx);
   tabs.logs = new LogsTab(ctx);
+  tabs.cluster = new ClusterTab(ctx);
   window.addEventListener('hashchange', route);
   await route();
   document.body.dataset.ready = 'true';
