@@ -6,9 +6,11 @@ state, running executions, notification failures and pruned rows are read when s
 from __future__ import annotations
 
 import logging
+from datetime import timezone
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from sqlalchemy import select
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +29,9 @@ class Metrics:
                                   "Time from a run's start to its end", ["job_id"],
                                   buckets=DURATION_BUCKETS, registry=self.registry)
         self.lag = Histogram("bots_scheduler_schedule_lag_seconds",
-                             "Delay between a scheduled firing's due time and the start of "
-                             "its run", buckets=LAG_BUCKETS, registry=self.registry)
+                             "Delay between a run's due time (scheduled firing, retry, or "
+                             "run-now request) and its start", buckets=LAG_BUCKETS,
+                             registry=self.registry)
         self.registry.register(_ReadAtScrape(app))
 
     def on_run_finished(self, outcome) -> None:
@@ -39,8 +42,17 @@ class Metrics:
         if started and finished:
             self.duration.labels(outcome.job_id).observe(
                 max((finished - started).total_seconds(), 0.0))
-        if started and outcome.scheduled_time:
-            self.lag.observe(max((started - outcome.scheduled_time).total_seconds(), 0.0))
+        due = outcome.scheduled_time or self._scheduled_time(outcome.execution_id)
+        if started and due:
+            self.lag.observe(max((started - due).total_seconds(), 0.0))
+
+    def _scheduled_time(self, execution_id: str):
+        """When the run was due: the firing's time, a retry's, or when run-now was asked."""
+        table = self.app.datastore.tables.executions
+        with self.app.datastore.engine.connect() as conn:
+            moment = conn.execute(select(table.c.scheduled_time)
+                                  .where(table.c.eid == execution_id)).scalar()
+        return moment.replace(tzinfo=timezone.utc) if moment else None
 
     def exposition(self) -> bytes:
         """The text format; reads the job store, so call it off the event loop."""

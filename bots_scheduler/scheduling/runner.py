@@ -99,8 +99,6 @@ class Runner:
         if not self.accepting:
             return None
         attempt, first_eid = int(options.pop("attempt", 1) or 1), options.pop("first_eid", None)
-        pop_due = getattr(app.scheduler, "pop_due", None)
-        due = pop_due(job_id) if pop_due and execution_id is None else None
         klass = app.registry.get(job_class_string)
         if klass is not None and not klass.is_enabled():
             log.info("job %s: class %s is disabled; not run", job_id, job_class_string)
@@ -120,7 +118,7 @@ class Runner:
             log.error("job %s: %s", job_id, message)
             return None
         if execution_id is None:
-            execution_id = self.new_execution(job, "running", scheduled_time=due)
+            execution_id = self.new_execution(job, "running")
         elif not app.datastore.claim_execution(execution_id, self.hostname, self.pid):
             return None     # stopped or failed while it waited, or started by another process
         stop_event = threading.Event()
@@ -194,7 +192,7 @@ class Runner:
         outcome = RunOutcome(execution_id, job_id, job, klass, state, result, data,
                              getattr(instance, "_notify", None),
                              klass.meta_info()["report_title"] or klass.meta_info()["job_class_name"],
-                             final, attempt, first_eid or execution_id, due, started, finished)
+                             final, attempt, first_eid or execution_id, None, started, finished)
         for listener in list(app.run_listeners):
             try:
                 listener(outcome)

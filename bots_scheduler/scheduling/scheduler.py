@@ -17,8 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from bots_scheduler.cluster.jobstore import LeaderJobStore
 from bots_scheduler.executors import make_executor
 from bots_scheduler.scheduling import jobspec
-from bots_scheduler.scheduling import due
-from bots_scheduler.scheduling.due import DueTimes
 from bots_scheduler.scheduling.jobspec import InvalidJob
 from bots_scheduler.scheduling.jobviews import JobViews
 
@@ -52,8 +50,6 @@ class JobScheduler:
         )
         # serialises read-modify-write sequences on one job (PUT racing PATCH...)
         self._lock = threading.RLock()
-        self.due_times = DueTimes()
-        self.aps.add_listener(self.due_times.listener, due.EVENTS)
         self.views = JobViews(app.datastore.engine, settings.database.jobs_table)
 
     # -- life cycle --------------------------------------------------------------------------
@@ -181,10 +177,6 @@ class JobScheduler:
 
 
     # -- retries and stops (issue 9) -----------------------------------------------------------
-    def pop_due(self, job_id: str):
-        """The due time of the job's oldest firing handed to the executor (see due.py)."""
-        return self.due_times.pop(job_id)
-
     def schedule_retry(self, job: dict, first_eid: str, attempt: int) -> bool:
         """Queue attempt number ``attempt`` of a failed run after the job's ``retry_delay``."""
         delay = job.get("retry_delay")
