@@ -142,8 +142,8 @@ export function renderRangeButtons(container, ranges, current, onChange) {
   })));
 }
 
-export function statCard(label, value, extraClass = '') {
-  return h('div', { class: `stat ${extraClass}` },
+export function statCard(label, value, extraClass = '', tag = 'div') {
+  return h(tag, { class: `stat ${extraClass}` },
     h('span', { class: 'stat-value', text: formatCount(value) }),
     h('span', { class: 'stat-label', text: label }));
 }

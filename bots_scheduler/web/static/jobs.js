@@ -106,22 +106,22 @@ export class JobsTab {
     return h('tr', { dataset: { jobId: job.job_id } },
       h('td', {},
         h('a', { class: 'job-name', href: `#/jobs/${encodeURIComponent(job.job_id)}`, text: job.name }),
-        h('div', { class: 'muted mono small', text: job.job_id })),
+        h('div', { class: 'muted mono small job-id', text: job.job_id, title: job.job_id })),
       h('td', { title: job.job_class_string },
         this.ctx.className(job.job_class_string),
         known ? null : h('span', { class: 'tag tag-warn', text: 'unavailable' })),
-      h('td', {},
+      h('td', { class: 'schedule' },
         h('code', { class: 'cron', text: cronText(job) }),
         h('div', { class: 'muted small', text: `${describeCron(job)} (${zone})` })),
       h('td', {}, active ? timeCell(job.next_run_time, zone) : h('span', { class: 'muted', text: '—' })),
       h('td', {}, h('span', { class: `badge ${active ? 'badge-active' : 'badge-paused'}`, text: active ? 'active' : 'paused' })),
-      h('td', { class: 'col-actions' },
+      h('td', { class: 'col-actions' }, h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'small', text: 'Run now', disabled: !known, onclick: () => this.runNow(job) }),
         h('button', { type: 'button', class: 'small', text: 'Edit', onclick: () => this.edit(job) }),
         active
           ? h('button', { type: 'button', class: 'small', text: 'Pause', onclick: () => this.act('PATCH', job, 'paused') })
           : h('button', { type: 'button', class: 'small', text: 'Resume', onclick: () => this.act('OPTIONS', job, 'resumed') }),
-        h('button', { type: 'button', class: 'small danger-outline', text: 'Delete', onclick: () => this.remove(job) })));
+        h('button', { type: 'button', class: 'small danger-outline', text: 'Delete', onclick: () => this.remove(job) }))));
   }
 
   async edit(job) {

@@ -22,6 +22,7 @@ export class ReportsTab {
     this.ctx = ctx;
     this.range = 'week';
     this.offset = 0;
+    this.state = null;       // show only executions in this state
     this.timer = null;
     this.lastStats = null;
     this.body = $('#executions-table tbody');
@@ -59,7 +60,7 @@ export class ReportsTab {
     this.params = params;
     const seq = (this.seq = (this.seq || 0) + 1);
     const [list, stats] = await Promise.allSettled([
-      get(`executions${query({ ...params, limit: PAGE, offset: this.offset })}`),
+      get(`executions${query({ ...params, state: this.state, limit: PAGE, offset: this.offset })}`),
       get(`executions/stats${query(params)}`),
     ]);
     if (seq !== this.seq) return;   // a newer load (range, page) has started meanwhile
@@ -82,8 +83,21 @@ export class ReportsTab {
     this.lastStats = stats;
     const byState = stats.by_state || {};
     const total = Object.values(byState).reduce((a, b) => a + b, 0);
-    replace($('#exec-stats'), statCard('executions', total),
-      STATES.map((state) => statCard(state, byState[state] || 0, `stat-state ${stateClass(state)}`)));
+    // each count is a button: it shows only the executions in that state (again: all of them)
+    const card = (state, label, count, css) => {
+      const button = statCard(label, count, `${css}${this.state === state ? ' selected' : ''}`, 'button');
+      button.type = 'button';
+      button.title = state ? `Show only ${state} executions` : 'Show executions in every state';
+      button.setAttribute('aria-pressed', String(this.state === state));
+      button.addEventListener('click', () => {
+        this.state = this.state === state ? null : state;
+        this.offset = 0;
+        this.load();
+      });
+      return button;
+    };
+    replace($('#exec-stats'), card(null, 'executions', total, ''),
+      STATES.map((state) => card(state, state, byState[state] || 0, `stat-state ${stateClass(state)}`)));
     replace($('#chart-legend'), STATES.filter((s) => byState[s]).map((state) => h('span', { class: 'legend-item' },
       h('span', { class: `swatch ${stateClass(state)}` }), state)));
     this.redrawChart();
@@ -113,7 +127,8 @@ export class ReportsTab {
         h('td', { class: 'col-actions' },
           h('a', { class: 'button small', href: `#/reports/${encodeURIComponent(e.execution_id)}`, text: 'View report' })));
     });
-    replace(this.body, rows.length ? rows : emptyRow(7, 'No executions in this time range.'));
+    replace(this.body, rows.length ? rows
+      : emptyRow(7, this.state ? `No ${this.state} executions in this time range.` : 'No executions in this time range.'));
     renderPager($('#executions-pager'), { offset: this.offset, limit: PAGE, total, shown: rows.length },
       (offset) => { this.offset = offset; this.load(); });
   }
