@@ -101,7 +101,8 @@ class Lease:
         if row.version != self._seen[0]:
             self._seen = (row.version, now)
         expired = now - self._seen[1] >= self.ttl
-        if not (row.holder is None or expired or self.holder_is_dead(row.holder)):
+        ours = row.holder == self.node_id      # after a renewal lost to a database error
+        if not (row.holder is None or ours or expired or self.holder_is_dead(row.holder)):
             return False
         with self.engine.begin() as conn:
             result = conn.execute(update(self.table)
