@@ -136,3 +136,28 @@ def test_times_are_local_to_the_browser_with_the_scheduler_zone_noted(server, ui
     new_york = moment.astimezone(ZoneInfo("America/New_York"))
     expect(cell).to_have_attribute("title", re.compile(
         rf"^{new_york:%a}, {new_york:%d %b %Y}, {new_york:%H}:07 .+ \(scheduler: America/New_York\)$"))
+
+
+def test_a_running_execution_is_stopped_from_the_list_or_its_report(server, ui):
+    srv = server()
+    job_id = srv.add_job(HELLO, "long greeter", ["slowly", 60], minute="0")
+    first = srv.post(f"/api/v1/executions/{job_id}").json()["execution_id"]
+    second = srv.post(f"/api/v1/executions/{job_id}").json()["execution_id"]
+    page = ui(srv.url).open("reports")
+    row = page.locator(f"#executions-table tr[data-execution-id='{first}']")
+    expect(row.locator(".badge")).to_have_text("running", timeout=10000)
+    row.get_by_role("button", name="Stop").click()
+    expect(page.locator("#confirm-message")).to_contain_text('"long greeter"')
+    page.click("#confirm-ok")
+    expect(row.locator(".badge")).to_have_text("stopped", timeout=20000)
+    expect(row.get_by_role("button", name="Stop")).to_have_count(0)
+
+    page.goto(f"{srv.url}/#/reports/{second}")
+    meta = page.locator("#report-meta")
+    expect(meta.locator(".badge")).to_have_text("running", timeout=10000)
+    meta.get_by_role("button", name="Stop this run").click()
+    page.click("#confirm-ok")
+    expect(meta.locator(".badge")).to_have_text("stopped", timeout=20000)
+    expect(meta.get_by_role("button", name="Stop this run")).to_have_count(0)
+    logs = srv.get("/api/v1/logs").json()["logs"]
+    assert [entry["event"] for entry in logs].count("stopped") == 2

@@ -5,7 +5,7 @@ import { get, query } from './api.js';
 import { emptyRow, h, $, renderPager, renderRangeButtons, replace, statCard } from './dom.js';
 import { drawChart, stateClass } from './chart.js';
 import { RANGES, formatDuration, rangeParams, timeCell } from './time.js';
-import { showReport } from './viewer.js';
+import { showReport, stopExecution } from './viewer.js';
 
 const PAGE = 50;
 const POLL_MS = 2000;
@@ -110,6 +110,11 @@ export class ReportsTab {
     $('#chart-title').textContent = `Runs per ${drawn.size} (UTC days)`;
   }
 
+  async stop(execution) {
+    await stopExecution(execution);
+    this.load();
+  }
+
   renderRows(executions, total) {
     const zone = this.ctx.info.timezone;
     const rows = executions.map((e) => {
@@ -125,6 +130,8 @@ export class ReportsTab {
         h('td', { class: 'small' }, e.hostname || ''),
         h('td', { class: 'desc', title: e.description || '' }, e.description || ''),
         h('td', { class: 'col-actions' },
+          ACTIVE_STATES.has(e.state) && e.state !== 'stopping'
+            ? h('button', { type: 'button', class: 'small danger-outline', text: 'Stop', onclick: () => this.stop(e) }) : null,
           h('a', { class: 'button small', href: `#/reports/${encodeURIComponent(e.execution_id)}`, text: 'View report' })));
     });
     replace(this.body, rows.length ? rows

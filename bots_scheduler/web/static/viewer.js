@@ -2,8 +2,8 @@
 // with its own restrictive CSP: even markup that escaped the server-side escaping cannot run
 // code, reach the application's origin, or navigate the page.
 
-import { get } from './api.js';
-import { h, $, replace, showModal, toast } from './dom.js';
+import { api, get } from './api.js';
+import { confirmDialog, h, $, replace, showModal, toast } from './dom.js';
 import { stateClass } from './chart.js';
 import { formatDuration, timeCell } from './time.js';
 
@@ -46,7 +46,14 @@ function render(ctx, execution) {
     ['Host', [execution.hostname, execution.pid ? `pid ${execution.pid}` : ''].filter(Boolean).join(' · ')],
     ['Execution', h('code', { class: 'small', text: execution.execution_id })],
   ];
-  replace($('#report-meta'), meta.map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value))));
+  replace($('#report-meta'), meta.map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value))),
+    ACTIVE.has(execution.state) && execution.state !== 'stopping'
+      ? h('div', { class: 'report-actions' }, h('button', {
+        type: 'button', class: 'small danger-outline', text: 'Stop this run',
+        onclick: async () => {
+          if (await stopExecution(execution)) refresh(ctx, execution.execution_id);
+        },
+      })) : null);
   const box = $('#report-frame-box');
   if (execution.result) {
     const frame = reportFrame(execution.result);
@@ -58,14 +65,17 @@ function render(ctx, execution) {
   $('#report-dialog').dataset.state = execution.state;
   clearTimeout(timer);
   if (ACTIVE.has(execution.state)) {
-    timer = setTimeout(async () => {
-      if (!$('#report-dialog').open) return;
-      try {
-        render(ctx, await get(`executions/${encodeURIComponent(execution.execution_id)}`));
-      } catch (err) { /* keep what is shown; the next open retries */ }
-    }, POLL_MS);
+    timer = setTimeout(() => refresh(ctx, execution.execution_id), POLL_MS);
   }
 }
+
+async function refresh(ctx, executionId) {
+  if (!$('#report-dialog').open) return;
+  try {
+    render(ctx, await get(`executions/${encodeURIComponent(executionId)}`));
+  } catch (err) { /* keep what is shown; the next open retries */ }
+}
+
 
 export function reportFrame(result) {
   const css = new URL('static/report.css', document.baseURI).href;
@@ -79,4 +89,18 @@ export function reportFrame(result) {
     + `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${css}; img-src data:">`
     + `<link rel="stylesheet" href="${css}"></head><body>${result}</body></html>`;
   return frame;
+}
+
+// Asks the server to stop a scheduled or running execution, after confirmation.
+export async function stopExecution(execution) {
+  const name = (execution.job && execution.job.name) || execution.execution_id;
+  if (!await confirmDialog('Stop this run?', `The run of "${name}" will be asked to stop.`, 'Stop')) return false;
+  try {
+    await api('DELETE', `executions/${encodeURIComponent(execution.execution_id)}`);
+    toast(`Asked the run of "${name}" to stop.`);
+    return true;
+  } catch (err) {
+    toast(err.message, 'error');
+    return false;
+  }
 }
