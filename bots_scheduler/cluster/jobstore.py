@@ -6,9 +6,14 @@ the scheduler holding the lease: to the others that store has nothing due and no
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
+from apscheduler.jobstores.base import JobLookupError
+
 from bots_scheduler.scheduling.jobstore import ResilientJobStore
+
+log = logging.getLogger(__name__)
 
 
 class LeaderJobStore(ResilientJobStore):
@@ -21,3 +26,11 @@ class LeaderJobStore(ResilientJobStore):
 
     def get_next_run_time(self):
         return super().get_next_run_time() if self.may_fire() else None
+
+    def update_job(self, job):
+        # another instance may delete a job while the leader fires it; APScheduler would let
+        # the JobLookupError end its thread, and the leader would fire nothing more
+        try:
+            super().update_job(job)
+        except JobLookupError:
+            log.info('job "%s" was deleted while it fired; nothing to update', job.name)
