@@ -8,6 +8,7 @@ table shows its rows, plus the time of a tab switch and of a page change, and th
 behind them.
 
     .venv/bin/python bench/ui_tabs.py [--jobs 10000] [--executions 100000]
+    .venv/bin/python bench/ui_tabs.py --url http://127.0.0.1:8889   # an already filled server
 
 Figures only; no pass/fail exit status.
 """
@@ -144,7 +145,12 @@ def main() -> None:
     parser.add_argument("--logs", type=int, default=20000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--url", help="measure this running --local server as it is (no seeding)")
     args = parser.parse_args()
+    if args.url:
+        measure_api(args.url.rstrip("/"), args.samples)
+        measure_browser(args.url.rstrip("/"), args.samples)
+        return
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as folder:
         server = ServerProcess(Path(folder), ["--max-workers", "8"])
         server.start()

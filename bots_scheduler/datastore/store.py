@@ -187,11 +187,12 @@ class Datastore:
             where.append(table.c.job_class_string.not_in(list(hidden_classes)))
         day = func.date(table.c.scheduled_time)
         with self.engine.connect() as conn:
-            by_state = dict(conn.execute(select(table.c.state, func.count())
-                                         .where(and_(*where)).group_by(table.c.state)).all())
             per_day = conn.execute(select(day, table.c.state, func.count()).where(and_(*where))
                                    .group_by(day, table.c.state).order_by(day)).all()
-        return {"by_state": {k: int(v) for k, v in by_state.items()},
+        by_state: dict[str, int] = {}
+        for _day, state, count in per_day:   # one scan of the table instead of two
+            by_state[state] = by_state.get(state, 0) + int(count)
+        return {"by_state": by_state,
                 "per_day": [{"day": str(d), "state": s, "count": int(n)} for d, s, n in per_day]}
 
     def running_executions(self) -> list[str]:
