@@ -37,6 +37,7 @@ function wire(dialog) {
   $('#job-use-example').addEventListener('click', useExample);
   $('#job-args-mode').addEventListener('click', () => setJsonMode(!current.jsonMode, collectArgs(true)));
   $('#job-form').addEventListener('submit', (event) => { event.preventDefault(); save(); });
+  $('#job-timezone-field').addEventListener('input', () => previewSoon());
   replace($('#job-presets'), PRESETS.map((preset) => h('button', {
     type: 'button', class: 'small', text: preset.label,
     onclick: () => { setCron(preset.fields); preview(); },
@@ -64,6 +65,7 @@ async function fill(job) {
   replace(select, options);
   select.value = job ? job.job_class_string : '';
   setCron(job || DEFAULT_SCHEDULE);
+  setOptions(job || {});
   renderClass(job ? job.pub_args || [] : []);
   preview();
   try {
@@ -75,6 +77,32 @@ async function fill(job) {
   } catch (err) {
     // No file list: file arguments fall back to typing the path.
   }
+}
+
+const OPTION_INPUTS = { timeout: '#job-timeout', retries: '#job-retries', retry_delay: '#job-retry-delay' };
+
+function setOptions(job) {
+  const zone = job.timezone && job.timezone !== current.ctx.info.timezone ? job.timezone : '';
+  $('#job-timezone-field').value = zone;
+  for (const [key, selector] of Object.entries(OPTION_INPUTS)) {
+    $(selector).value = job[key] === null || job[key] === undefined ? '' : String(job[key]);
+  }
+  const notify = job.notify_changes;
+  $('#job-notify-changes').value = notify === true ? 'true' : notify === false ? 'false' : '';
+  $('#job-options').open = Boolean(zone || notify !== undefined && notify !== null
+    || Object.keys(OPTION_INPUTS).some((key) => job[key] !== null && job[key] !== undefined));
+}
+
+// The options as the API takes them: null asks for the server's default.
+function optionValues() {
+  const values = { timezone: $('#job-timezone-field').value.trim() || current.ctx.info.timezone };
+  for (const [key, selector] of Object.entries(OPTION_INPUTS)) {
+    const raw = $(selector).value.trim();
+    values[key] = raw === '' ? null : Number(raw);
+  }
+  const notify = $('#job-notify-changes').value;
+  values.notify_changes = notify === '' ? null : notify === 'true';
+  return values;
 }
 
 function setCron(fields) {
@@ -197,7 +225,7 @@ const previewSoon = debounce(() => preview(), 300);
 async function preview() {
   if (!current) return;
   const fields = cronValues();
-  const zone = current.ctx.info.timezone;
+  const zone = $('#job-timezone-field').value.trim() || current.ctx.info.timezone;
   $('#job-cron-words').textContent = describeCron(fields);
   const list = $('#job-preview');
   const error = $('#job-cron-error');
@@ -223,7 +251,9 @@ async function preview() {
 async function save() {
   const error = $('#job-error');
   error.textContent = '';
-  const body = { job_class_string: $('#job-class').value, name: $('#job-name').value.trim(), ...cronValues() };
+  const body = {
+    job_class_string: $('#job-class').value, name: $('#job-name').value.trim(), ...cronValues(), ...optionValues(),
+  };
   if (!body.job_class_string) { error.textContent = 'Choose a job class.'; return; }
   if (!body.name) { error.textContent = 'Give the job a name.'; $('#job-name').focus(); return; }
   try {

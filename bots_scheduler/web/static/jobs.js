@@ -112,7 +112,7 @@ export class JobsTab {
         known ? null : h('span', { class: 'tag tag-warn', text: 'unavailable' })),
       h('td', { class: 'schedule' },
         h('code', { class: 'cron', text: cronText(job) }),
-        h('div', { class: 'muted small', text: `${describeCron(job)} (${zone})` })),
+        h('div', { class: 'muted small', text: `${describeCron(job)} (${job.timezone || zone})` })),
       h('td', {}, active ? timeCell(job.next_run_time, zone) : h('span', { class: 'muted', text: '—' })),
       h('td', {}, h('span', { class: `badge ${active ? 'badge-active' : 'badge-paused'}`, text: active ? 'active' : 'paused' })),
       h('td', { class: 'col-actions' }, h('div', { class: 'actions' },
