@@ -81,14 +81,22 @@ class Settings:
 
 # -- value checks ----------------------------------------------------------------------------
 
-def positive_int(name: str, value) -> int:
+def whole_number(name: str, value, minimum: int = 1) -> int:
     try:
         number = int(str(value), 10)
     except ValueError:
         raise UsageError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise UsageError(f"{name} must be at least 1, not {number}")
+    if number < minimum:
+        raise UsageError(f"{name} must be at least {minimum}, not {number}")
     return number
+
+
+def positive_int(name: str, value) -> int:
+    return whole_number(name, value, 1)
+
+
+def non_negative_int(name: str, value) -> int:
+    return whole_number(name, value, 0)
 
 
 _SIZE = re.compile(r"^\s*(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.IGNORECASE)
@@ -105,16 +113,6 @@ def byte_size(name: str, value) -> int:
     if size < 1:
         raise UsageError(f"{name} must be at least 1 byte")
     return size
-
-
-def non_negative_int(name: str, value) -> int:
-    try:
-        number = int(str(value), 10)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 0:
-        raise UsageError(f"{name} must be 0 or more, not {number}")
-    return number
 
 
 def job_timeout(value) -> float | None:
@@ -244,22 +242,23 @@ def data_directory(value) -> Path:
     return path
 
 
+def jobs_folders(given) -> tuple[Path, ...]:
+    """-j/--jobs: given folders must exist; the default folder may be missing."""
+    from bots_scheduler.cli.definition import DEFAULT_JOBS
+    for folder in given or ():
+        if not Path(folder).is_dir():
+            raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
+    return tuple(Path(f) for f in (given or [f for f in DEFAULT_JOBS if Path(f).is_dir()]))
+
+
 # -- the run command ---------------------------------------------------------------------------
 
 def build_run_settings(args) -> Settings:
-    from bots_scheduler.cli.definition import DEFAULT_JOBS
     from bots_scheduler.proxy.htpasswd import validate_htpasswd
     from bots_scheduler.proxy.tls import validate_certificate
 
     data_dir = data_directory(args.data_dir)
-    jobs = args.jobs
-    if jobs:
-        for folder in jobs:
-            if not Path(folder).is_dir():
-                raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
-        jobs_dirs = tuple(Path(f) for f in jobs)
-    else:
-        jobs_dirs = tuple(Path(f) for f in DEFAULT_JOBS if Path(f).is_dir())
+    jobs_dirs = jobs_folders(args.jobs)
     port = port_number(args.port)
     settings = Settings(
         database=database_settings(args, data_dir),
@@ -315,12 +314,7 @@ def build_worker_settings(args) -> Settings:
     the schedulers, and the broker they send runs to."""
     from bots_scheduler.executors.celery_app import broker_url
     data_dir = data_directory(args.data_dir)
-    for folder in args.jobs or ():
-        if not Path(folder).is_dir():
-            raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
-    from bots_scheduler.cli.definition import DEFAULT_JOBS
-    jobs_dirs = tuple(Path(f) for f in (args.jobs or [f for f in DEFAULT_JOBS
-                                                       if Path(f).is_dir()]))
+    jobs_dirs = jobs_folders(args.jobs)
     settings = Settings(
         database=database_settings(args, data_dir),
         data_dir=data_dir,
