@@ -4,7 +4,8 @@ One run, in this order, against one fresh server:
   1. job creation: --jobs jobs (default 1,000) POSTed by --clients concurrent clients (default 8)
   2. job list latency at 1,000 jobs (p50/p95 of --samples sequential GET /api/v1/jobs)
   3. run-now burst: --runs POST /api/v1/executions/{job_id} (default 300, distinct jobs, same
-     clients); the time until that many runs have *succeeded* (the list is polled every 0.1 s)
+     clients); the time until that many runs have *succeeded* (the execution list is polled
+     every 0.1 s once every request has been answered; 5xx answers are retried and counted)
   4. audit-log list and execution list latency (small tables: ~1,300 entries, ~300 executions)
   5. more jobs up to --big-jobs (default 10,000), then the job list latency again
   6. setup step: --executions rows (default 100,000) inserted *directly* into the server's
@@ -45,6 +46,11 @@ QUIET_CRON = {"month": "1", "day": "1", "hour": "3", "minute": "17", "day_of_wee
 
 # -- HTTP ----------------------------------------------------------------------------------------
 
+SERVER_ERRORS = {"count": 0}   # 5xx answers retried (ndscheduler's "database is locked")
+_ERRORS_LOCK = threading.Lock()
+RETRIES = 20
+
+
 class Client:
     """One keep-alive HTTP connection (one per client thread, like a browser tab or a script)."""
 
@@ -54,6 +60,18 @@ class Client:
         self.conn = None
 
     def call(self, method: str, path: str, body=None, expect=(200, 201)):
+        """The decoded answer; a 5xx is retried (a script would), and counted."""
+        for attempt in range(RETRIES + 1):
+            try:
+                return self._call(method, path, body, expect)
+            except ServerError:
+                with _ERRORS_LOCK:
+                    SERVER_ERRORS["count"] += 1
+                if attempt == RETRIES:
+                    raise
+                time.sleep(min(1.0, 0.05 * (attempt + 1)))
+
+    def _call(self, method, path, body, expect):
         payload = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if payload is not None else {}
         for attempt in (1, 2):
@@ -72,9 +90,15 @@ class Client:
             if response.getheader("Connection", "").lower() == "close":
                 self.conn.close()
                 self.conn = None
+            if response.status >= 500:
+                raise ServerError(f"{method} {path}: HTTP {response.status}: {data[:200]!r}")
             if response.status not in expect:
                 raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
             return json.loads(data) if data else None
+
+
+class ServerError(RuntimeError):
+    pass
 
 
 def in_parallel(base: str, clients: int, tasks: list, work) -> float:
@@ -262,7 +286,8 @@ def memory(pid) -> dict:
 def run(args) -> dict:
     flavour = {"bots": Ours, "ndscheduler": Theirs}.get(args.flavour) or detect(args.base)
     flavour = flavour() if isinstance(flavour, type) else flavour
-    out = {"server": flavour.name, "base": args.base, "clients": args.clients}
+    out = {"server": flavour.name, "base": args.base, "clients": args.clients,
+           "run_clients": args.run_clients or args.clients}
     say = lambda text: print(f"[{flavour.name}] {text}", file=sys.stderr, flush=True)  # noqa
     client = Client(args.base)
     job_ids: list[str] = []
@@ -275,6 +300,7 @@ def run(args) -> dict:
 
     seconds = in_parallel(args.base, args.clients, list(range(args.jobs)), create)
     out["create_jobs_per_s"] = round(args.jobs / seconds, 1)
+    out["create_server_errors"] = SERVER_ERRORS["count"]
     say(f"created {args.jobs} jobs in {seconds:.2f} s: {out['create_jobs_per_s']} jobs/s")
 
     out["job_list_1k"] = latency(client, "/api/v1/jobs", args.samples)
@@ -282,31 +308,24 @@ def run(args) -> dict:
 
     since = _now() - timedelta(seconds=1)
     targets = job_ids[:args.runs]
-    done = threading.Event()
-    finished = {}
-
-    def poll():
-        watcher = Client(args.base)
-        while not done.is_set():
-            if flavour.count_succeeded(watcher, since) >= len(targets):
-                finished["at"] = time.perf_counter()
-                done.set()
-                return
-            time.sleep(0.1)
-
+    errors_before = SERVER_ERRORS["count"]
     started = time.perf_counter()
-    poller = threading.Thread(target=poll)
-    poller.start()
-    posted = in_parallel(args.base, args.clients, targets,
+    posted = in_parallel(args.base, args.run_clients or args.clients, targets,
                          lambda c, job_id: c.call("POST", f"/api/v1/executions/{job_id}"))
-    if not done.wait(args.run_timeout):
-        done.set()
-        raise RuntimeError(f"{len(targets)} runs did not all succeed within {args.run_timeout} s")
-    poller.join()
-    burst = finished["at"] - started
+    # polled once every request has been answered: ndscheduler 0.3.0 fails ("database is
+    # locked", closed connections) when its executions are read while runs are being posted
+    watcher = Client(args.base)
+    deadline = started + args.run_timeout
+    while flavour.count_succeeded(watcher, since) < len(targets):
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{len(targets)} runs did not all succeed within "
+                               f"{args.run_timeout} s")
+        time.sleep(0.1)
+    burst = time.perf_counter() - started
     out["run_now"] = {"runs": len(targets), "seconds": round(burst, 2),
                       "runs_per_s": round(len(targets) / burst, 1),
-                      "requests_s": round(posted, 2)}
+                      "requests_s": round(posted, 2),
+                      "server_errors": SERVER_ERRORS["count"] - errors_before}
     say(f"run-now burst: {out['run_now']}")
 
     day = {"time_range_start": _naive(_now() - timedelta(days=1)),
@@ -355,6 +374,7 @@ def run(args) -> dict:
         say(f"audit-log list at {len(job_ids) + args.runs} entries, default page: "
             f"{out['log_page_10k']}")
     out["memory"] = memory(args.server_pid)
+    out["server_errors"] = SERVER_ERRORS["count"]
     say(f"memory (MiB): {out['memory']}")
     return out
 
@@ -379,6 +399,7 @@ ROWS = [
     ("exec list default page p50", ("execution_page_100k", "p50_ms"), "ms", "low", None),
     ("exec list 100 days, first page", ("execution_page_all_100k", "p50_ms"), "ms", "low", None),
     ("audit-log default page @ 10k", ("log_page_10k", "p50_ms"), "ms", "low", None),
+    ("5xx answers (retried)", ("server_errors",), "", None, None),
     ("peak memory @ 1,000 jobs", ("memory_1k", "VmHWM"), "MiB", "low", None),
     ("peak memory (end)", ("memory", "VmHWM"), "MiB", "low", None),
 ]
@@ -439,6 +460,8 @@ def main(argv=None) -> int:
     parser.add_argument("--big-jobs", type=int, default=10000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--run-clients", type=int,
+                        help="concurrent clients of the run-now burst (default: --clients)")
     parser.add_argument("--executions", type=int, default=100000)
     parser.add_argument("--samples", type=int, default=30, help="samples per small list call")
     parser.add_argument("--big-samples", type=int, default=15,

@@ -68,8 +68,8 @@ def to_naive_utc(moment: datetime) -> datetime:
 def to_iso(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    if moment.tzinfo is None:   # stored naive UTC; same text as replace(tzinfo=utc), faster
+        return moment.isoformat() + "+00:00"
     return moment.isoformat()
 
 

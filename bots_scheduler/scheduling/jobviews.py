@@ -32,6 +32,10 @@ class JobViews:
 
     def all(self) -> list[dict]:
         """Every stored job's view, soonest next run first, paused jobs last."""
+        return [dict(view, pub_args=list(view["pub_args"])) for view in self.current()]
+
+    def current(self) -> list[dict]:
+        """The same views without copies (shared with the cache: read them, never change them)."""
         table = self.table
         with self.engine.connect() as conn:
             rows = conn.execute(select(table.c.id, table.c.next_run_time, table.c.job_state)).all()
@@ -51,7 +55,7 @@ class JobViews:
             views.append(view)
         with self._lock:
             self._cache = fresh
-        return [dict(view, pub_args=list(view["pub_args"])) for view in views]
+        return views
 
 
 def _view(job_id: str, state: bytes) -> dict | None:

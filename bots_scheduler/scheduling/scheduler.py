@@ -99,7 +99,7 @@ class JobScheduler:
         disabled = self.app.registry.disabled_names()
         if not disabled:
             return set()
-        return {view["job_id"] for view in self.views.all()
+        return {view["job_id"] for view in self.views.current()
                 if view["job_class_string"] in disabled}
 
     # -- changes -----------------------------------------------------------------------------
@@ -107,10 +107,12 @@ class JobScheduler:
         """Add a job; ``job_id`` keeps a given id (import), else a new one is made."""
         spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone)
         job_id = job_id or _new_id()
-        self.aps.add_job(FIRE, trigger=spec["trigger"], id=job_id, name=spec["name"],
-                         args=[spec["job_class_string"], job_id, *spec["pub_args"]],
-                         kwargs=spec["options"], jobstore="default", replace_existing=False)
-        view = self.get_job(job_id)
+        job = self.aps.add_job(FIRE, trigger=spec["trigger"], id=job_id, name=spec["name"],
+                               args=[spec["job_class_string"], job_id, *spec["pub_args"]],
+                               kwargs=spec["options"], jobstore="default",
+                               replace_existing=False)
+        # the stored job as APScheduler just wrote it (no need to read it back)
+        view = self.get_job(job_id) if job.pending else jobspec.job_view(job)
         self.app.datastore.add_log(job_id, spec["name"], "added", user, _summary(view))
         return job_id
 
