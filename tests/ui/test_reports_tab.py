@@ -2,6 +2,8 @@
 paging, executions that update by themselves, and the report viewer."""
 from __future__ import annotations
 
+import json
+
 import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -114,6 +116,21 @@ def test_the_report_viewer_shows_duration_and_leads_to_the_job(server, ui, workd
     expect(page.locator("#job-dialog")).to_be_visible()
     expect(page.locator("#job-dialog-title")).to_have_text('Edit job "viewer job"')
     expect(page.locator("#tab-jobs")).to_be_visible()
+
+
+def test_the_report_viewer_shows_the_e_mail_outcome_of_each_profile(server, ui, workdir):
+    srv = server()
+    job_id = srv.add_job(HELLO, "mailed", minute="0")
+    job = {"job_id": job_id, "name": "mailed", "job_class_string": HELLO}
+    outcomes = [{"profile": "team", "status": "sent", "message": "", "time": ""},
+                {"profile": "soc", "status": "failed", "message": "535 authentication failed",
+                 "time": ""}]
+    row = execution_row(job, "succeeded", ago(hours=1), notifications=json.dumps(outcomes))
+    insert_executions(workdir, [row])
+    page = ui(srv.url).open(f"reports/{row['eid']}")
+    mail = page.locator("#report-meta .report-mail")
+    expect(mail).to_contain_text("team: sent")
+    expect(mail).to_contain_text("soc: failed (535 authentication failed)")
 
 
 def test_an_unknown_execution_is_reported_not_shown(server, ui):

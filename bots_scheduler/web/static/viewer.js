@@ -46,6 +46,12 @@ function render(ctx, execution) {
     ['Host', [execution.hostname, execution.pid ? `pid ${execution.pid}` : ''].filter(Boolean).join(' · ')],
     ['Execution', h('code', { class: 'small', text: execution.execution_id })],
   ];
+  if (execution.notifications && execution.notifications.length) {
+    meta.push(['E-mail', h('ul', { class: 'report-mail' }, ...execution.notifications.map((n) => h('li', {
+      class: `mail-${n.status}`,
+      text: `${n.profile}: ${n.status}${n.message ? ` (${n.message})` : ''}`,
+    })))]);
+  }
   replace($('#report-meta'), meta.map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value))),
     ACTIVE.has(execution.state) && execution.state !== 'stopping'
       ? h('div', { class: 'report-actions' }, h('button', {
