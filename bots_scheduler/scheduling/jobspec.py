@@ -39,15 +39,17 @@ def build_trigger(fields: dict, tz_name: str) -> CronTrigger:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidJob(f"timezone: unknown time zone {tz_name!r}") from None
+    try:
+        return CronTrigger(**{name: fields[name] for name in CRON_FIELDS}, timezone=tz)
+    except (ValueError, TypeError) as exc:
+        error = exc
+    # only now, one field at a time: which field is wrong (one construction per valid job)
     for name in CRON_FIELDS:
         try:
             CronTrigger(**{name: fields[name]}, timezone=tz)
         except (ValueError, TypeError) as exc:
             raise InvalidJob(f"{name}: invalid cron field {fields[name]!r}: {exc}") from None
-    try:
-        return CronTrigger(**{name: fields[name] for name in CRON_FIELDS}, timezone=tz)
-    except (ValueError, TypeError) as exc:
-        raise InvalidJob(f"invalid schedule: {exc}") from None
+    raise InvalidJob(f"invalid schedule: {error}")
 
 
 def parse_job_body(body, registry, default_tz: str, current: dict | None = None) -> dict:
