@@ -216,7 +216,8 @@ class Datastore:
                 state=new_state, description=reason, updated_time=now, finished_time=now))
         return result.rowcount
 
-    def claim_execution(self, eid: str, hostname: str, pid: int) -> bool:
+    def claim_execution(self, eid: str, hostname: str, pid: int,
+                        started: datetime | None = None) -> bool:
         """scheduled -> running, for one process only: False when the execution was stopped,
         failed, or started elsewhere meanwhile (a broker delivering a message twice)."""
         table = self.tables.executions
@@ -225,7 +226,8 @@ class Datastore:
             result = conn.execute(update(table).where(table.c.eid == eid,
                                                       table.c.state == "scheduled")
                                   .values(state="running", hostname=hostname, pid=pid,
-                                          started_time=now, updated_time=now))
+                                          started_time=to_naive_utc(started) if started else now,
+                                          updated_time=now))
         return result.rowcount == 1
 
     def execution_state(self, eid: str) -> str | None:
@@ -271,21 +273,31 @@ class Datastore:
 
     # -- audit log ---------------------------------------------------------------------------
     def add_log(self, job_id: str, job_name: str, event: str, user: str,
-                description: str = "") -> None:
+                description: str = "", job_class_string: str = "", conn=None) -> None:
+        """``conn``: insert within the caller's transaction."""
+        statement = insert(self.tables.logs).values(
+            job_id=job_id or "", job_name=job_name or "", event=event, user=user or "",
+            created_time=utcnow(), description=description,
+            job_class_string=job_class_string or "")
+        if conn is not None:
+            conn.execute(statement)
+            return
         with self.engine.begin() as conn:
-            conn.execute(insert(self.tables.logs).values(
-                job_id=job_id or "", job_name=job_name or "", event=event, user=user or "",
-                created_time=utcnow(), description=description))
+            conn.execute(statement)
 
     def list_logs(self, start: datetime, end: datetime, limit: int, offset: int = 0,
-                  hidden_job_ids=(), job_id: str | None = None, user: str | None = None,
+                  hidden_classes=(), job_id: str | None = None, user: str | None = None,
                   event: str | None = None, job: str | None = None) -> tuple[list[dict], int]:
-        """``user`` and ``job`` (a job's name or id) match case-insensitively, in part."""
+        """``user`` and ``job`` (a job's name or id) match case-insensitively, in part.
+
+        Entries of jobs whose class is in ``hidden_classes`` are left out; entries written
+        before the class was stored (NULL) are shown."""
         table = self.tables.logs
         where = [table.c.created_time >= to_naive_utc(start),
                  table.c.created_time <= to_naive_utc(end)]
-        if hidden_job_ids:
-            where.append(table.c.job_id.not_in(list(hidden_job_ids)))
+        if hidden_classes:
+            where.append(or_(table.c.job_class_string.is_(None),
+                             table.c.job_class_string.not_in(list(hidden_classes))))
         if job_id:
             where.append(table.c.job_id == job_id)
         if user:

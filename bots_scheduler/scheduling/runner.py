@@ -99,11 +99,12 @@ class Runner:
         if not self.accepting:
             return None
         attempt, first_eid = int(options.pop("attempt", 1) or 1), options.pop("first_eid", None)
+        given_view = options.pop("job_view", None)     # run-now: the job as it was asked to run
         klass = app.registry.get(job_class_string)
         if klass is not None and not klass.is_enabled():
             log.info("job %s: class %s is disabled; not run", job_id, job_class_string)
             return None
-        job = app.scheduler.job_snapshot(job_id) or {
+        job = given_view or app.scheduler.job_snapshot(job_id) or {
             "job_id": job_id, "name": job_id, "job_class_string": job_class_string,
             "pub_args": pub_args, **options}
         if klass is None:
@@ -117,16 +118,15 @@ class Runner:
                                            finished_time=datetime.now(timezone.utc))
             log.error("job %s: %s", job_id, message)
             return None
+        started = datetime.now(timezone.utc)
         if execution_id is None:
             execution_id = self.new_execution(job, "running")
-        elif not app.datastore.claim_execution(execution_id, self.hostname, self.pid):
+            app.datastore.update_execution(execution_id, started_time=started)
+        elif not app.datastore.claim_execution(execution_id, self.hostname, self.pid, started):
             return None     # stopped or failed while it waited, or started by another process
         stop_event = threading.Event()
         with self._lock:
             self._active[execution_id] = stop_event
-        started = datetime.now(timezone.utc)
-        app.datastore.update_execution(execution_id, state="running", started_time=started,
-                                       hostname=self.hostname, pid=self.pid)
         timeout = run_timeout(job, app.settings)
         context = JobContext(Path(app.settings.data_dir).resolve(), job.get("name", ""),
                              execution_id, stop_event, timeout)

@@ -95,13 +95,6 @@ class JobScheduler:
             return None
         return jobspec.job_view(job) if job else None
 
-    def hidden_job_ids(self) -> set[str]:
-        disabled = self.app.registry.disabled_names()
-        if not disabled:
-            return set()
-        return {view["job_id"] for view in self.views.current()
-                if view["job_class_string"] in disabled}
-
     # -- changes -----------------------------------------------------------------------------
     def add_job(self, body, user: str, job_id: str | None = None) -> str:
         """Add a job; ``job_id`` keeps a given id (import), else a new one is made."""
@@ -113,7 +106,8 @@ class JobScheduler:
                                replace_existing=False)
         # the stored job as APScheduler just wrote it (no need to read it back)
         view = self.get_job(job_id) if job.pending else jobspec.job_view(job)
-        self.app.datastore.add_log(job_id, spec["name"], "added", user, _summary(view))
+        self.app.datastore.add_log(job_id, spec["name"], "added", user, _summary(view),
+                                   view["job_class_string"])
         return job_id
 
     def modify_job(self, job_id: str, body, user: str) -> str:
@@ -132,7 +126,7 @@ class JobScheduler:
             self.aps.modify_job(job_id, jobstore="default", **changes)
             new = self.get_job(job_id)
         self.app.datastore.add_log(job_id, new["name"], "modified", user,
-                                   jobspec.describe_changes(old, new))
+                                   jobspec.describe_changes(old, new), new["job_class_string"])
         return job_id
 
     def delete_job(self, job_id: str, user: str) -> str:
@@ -142,21 +136,24 @@ class JobScheduler:
                 self.aps.remove_job(job_id, jobstore="default")
             except JobLookupError:
                 raise JobNotFound(job_id) from None
-        self.app.datastore.add_log(job_id, old["name"], "deleted", user, _summary(old))
+        self.app.datastore.add_log(job_id, old["name"], "deleted", user, _summary(old),
+                                   old["job_class_string"])
         return job_id
 
     def pause_job(self, job_id: str, user: str) -> str:
         with self._lock:
             view = self.get_job(job_id)
             self.aps.pause_job(job_id, jobstore="default")
-        self.app.datastore.add_log(job_id, view["name"], "paused", user, "")
+        self.app.datastore.add_log(job_id, view["name"], "paused", user, "",
+                                   view["job_class_string"])
         return job_id
 
     def resume_job(self, job_id: str, user: str) -> str:
         with self._lock:
             view = self.get_job(job_id)
             self.aps.resume_job(job_id, jobstore="default")
-        self.app.datastore.add_log(job_id, view["name"], "resumed", user, "")
+        self.app.datastore.add_log(job_id, view["name"], "resumed", user, "",
+                                   view["job_class_string"])
         return job_id
 
     def run_now(self, job_id: str, user: str) -> str:
@@ -165,16 +162,21 @@ class JobScheduler:
         if not self.app.registry.is_enabled(view["job_class_string"]):
             raise InvalidJob(f"job class {view['job_class_string']!r} cannot be run: it is "
                              f"disabled or cannot be loaded")
-        runner = self.app.runner
-        eid = runner.new_execution(view, "scheduled", f"run now by {user}")
+        runner, datastore = self.app.runner, self.app.datastore
+        eid = _new_id()
+        with datastore.engine.begin() as conn:     # the execution and its audit entry at once
+            datastore.add_execution(eid, view, "scheduled", datetime.now(timezone.utc),
+                                    description=f"run now by {user}", hostname=runner.hostname,
+                                    pid=runner.pid, conn=conn)
+            datastore.add_log(job_id, view["name"], "custom_run", user, f"execution {eid}",
+                              view["job_class_string"], conn=conn)
         options = {key: view.get(key) for key in jobspec.OPTION_FIELDS}
+        # the run uses this view (JSON, so Celery can carry it) instead of reading the job again
         self.aps.add_job(FIRE, trigger="date", run_date=datetime.now(timezone.utc),
                          id=f"run-now-{eid}", name=view["name"], jobstore=RUN_NOW_STORE,
                          args=[view["job_class_string"], job_id, *view["pub_args"]],
-                         kwargs={**options, "execution_id": eid},
+                         kwargs={**options, "execution_id": eid, "job_view": view},
                          misfire_grace_time=None, max_instances=1)
-        self.app.datastore.add_log(job_id, view["name"], "custom_run", user,
-                                   f"execution {eid}")
         return eid
 
 

@@ -34,5 +34,6 @@ def stop_execution(app, execution_id: str, user: str) -> dict:
         raise NotStoppable(f"execution {execution_id} has already ended ({previous})")
     job = execution["job"]
     app.datastore.add_log(job.get("job_id", execution["job_id"]), job.get("name", ""), "stopped",
-                          user, f"execution {execution_id} ({previous} when asked to stop)")
+                          user, f"execution {execution_id} ({previous} when asked to stop)",
+                          job.get("job_class_string", ""))
     return {"execution_id": execution_id, "state": state}

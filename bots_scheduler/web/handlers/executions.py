@@ -68,9 +68,7 @@ class LogsHandler(ApiHandler):
         if filters["event"] and filters["event"] not in LOG_EVENTS:
             raise ApiError(400, f"event must be one of {', '.join(LOG_EVENTS)}")
 
-        def query():
-            return app.datastore.list_logs(start, end, limit, offset,
-                                           app.scheduler.hidden_job_ids(), job_id, **filters)
-        rows, total = await self.blocking(query)
+        rows, total = await self.blocking(app.datastore.list_logs, start, end, limit, offset,
+                                          app.registry.disabled_names(), job_id, **filters)
         self.reply({"logs": rows, "total": total, "limit": limit, "offset": offset,
                     "next_offset": offset + len(rows) if offset + len(rows) < total else None})
