@@ -35,7 +35,8 @@ class ThreadsExecutor(FiringExecutor):
             if grace is not None and late > timedelta(seconds=grace):
                 self._missed(eid, late, grace)
                 continue
-            self._run_one(job_class_string, job_id, list(pub_args), dict(options), eid)
+            due = {"scheduled_time": run_time} if run_time else {}
+            self._run_one(job_class_string, job_id, list(pub_args), {**options, **due}, eid)
 
     def _run_one(self, job_class_string, job_id, pub_args, options, eid):
         try:

@@ -100,6 +100,8 @@ class Runner:
             return None
         attempt, first_eid = int(options.pop("attempt", 1) or 1), options.pop("first_eid", None)
         given_view = options.pop("job_view", None)     # run-now: the job as it was asked to run
+        # when the run was due, if the caller knows (else the metrics read it from the row)
+        due = _moment(options.pop("scheduled_time", None))
         klass = app.registry.get(job_class_string)
         if klass is not None and not klass.is_enabled():
             log.info("job %s: class %s is disabled; not run", job_id, job_class_string)
@@ -192,7 +194,7 @@ class Runner:
         outcome = RunOutcome(execution_id, job_id, job, klass, state, result, data,
                              getattr(instance, "_notify", None),
                              klass.meta_info()["report_title"] or klass.meta_info()["job_class_name"],
-                             final, attempt, first_eid or execution_id, None, started, finished)
+                             final, attempt, first_eid or execution_id, due, started, finished)
         for listener in list(app.run_listeners):
             try:
                 listener(outcome)
@@ -234,6 +236,13 @@ class Runner:
             deadline.wait(0.1)
             waited += 0.1
         return self.active()
+
+
+def _moment(value) -> datetime | None:
+    """A datetime given as itself or as ISO text (Celery carries JSON)."""
+    if isinstance(value, str) and value:
+        value = datetime.fromisoformat(value)
+    return value if isinstance(value, datetime) else None
 
 
 class Abandoned(Exception):

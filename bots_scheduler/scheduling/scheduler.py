@@ -163,19 +163,20 @@ class JobScheduler:
             raise InvalidJob(f"job class {view['job_class_string']!r} cannot be run: it is "
                              f"disabled or cannot be loaded")
         runner, datastore = self.app.runner, self.app.datastore
-        eid = _new_id()
+        eid, now = _new_id(), datetime.now(timezone.utc)
         with datastore.engine.begin() as conn:     # the execution and its audit entry at once
-            datastore.add_execution(eid, view, "scheduled", datetime.now(timezone.utc),
+            datastore.add_execution(eid, view, "scheduled", now,
                                     description=f"run now by {user}", hostname=runner.hostname,
                                     pid=runner.pid, conn=conn)
             datastore.add_log(job_id, view["name"], "custom_run", user, f"execution {eid}",
                               view["job_class_string"], conn=conn)
         options = {key: view.get(key) for key in jobspec.OPTION_FIELDS}
         # the run uses this view (JSON, so Celery can carry it) instead of reading the job again
-        self.aps.add_job(FIRE, trigger="date", run_date=datetime.now(timezone.utc),
+        self.aps.add_job(FIRE, trigger="date", run_date=now,
                          id=f"run-now-{eid}", name=view["name"], jobstore=RUN_NOW_STORE,
                          args=[view["job_class_string"], job_id, *view["pub_args"]],
-                         kwargs={**options, "execution_id": eid, "job_view": view},
+                         kwargs={**options, "execution_id": eid, "job_view": view,
+                                 "scheduled_time": now.isoformat()},
                          misfire_grace_time=None, max_instances=1)
         return eid
 
@@ -195,7 +196,7 @@ class JobScheduler:
                              name=job.get("name", ""), jobstore=RUN_NOW_STORE,
                              args=[job["job_class_string"], job["job_id"], *job.get("pub_args", [])],
                              kwargs={**options, "execution_id": eid, "attempt": attempt,
-                                     "first_eid": first_eid},
+                                     "first_eid": first_eid, "scheduled_time": run_at.isoformat()},
                              misfire_grace_time=None, max_instances=1)
         except Exception:
             log.exception("job %s: attempt %d could not be scheduled", job.get("job_id"), attempt)
