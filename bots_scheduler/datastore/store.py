@@ -176,8 +176,8 @@ class Datastore:
             rows = conn.execute(select(*light).where(condition)
                                 .order_by(table.c.scheduled_time.desc(), table.c.eid)
                                 .limit(limit).offset(offset)).mappings().all()
-            total = conn.execute(select(func.count()).select_from(table).where(condition)).scalar()
-        return [execution_dict(row) for row in rows], int(total or 0)
+            total = _total(conn, table, condition, rows, limit, offset)
+        return [execution_dict(row) for row in rows], total
 
     def execution_stats(self, start: datetime, end: datetime, hidden_classes=()) -> dict:
         table = self.tables.executions
@@ -312,8 +312,16 @@ class Datastore:
             rows = conn.execute(select(table).where(condition)
                                 .order_by(table.c.created_time.desc(), table.c.id.desc())
                                 .limit(limit).offset(offset)).mappings().all()
-            total = conn.execute(select(func.count()).select_from(table).where(condition)).scalar()
-        return [log_dict(row) for row in rows], int(total or 0)
+            total = _total(conn, table, condition, rows, limit, offset)
+        return [log_dict(row) for row in rows], total
+
+
+def _total(conn, table, condition, rows, limit: int, offset: int) -> int:
+    """How many rows match: a first page that is not full holds them all (no COUNT then)."""
+    if offset == 0 and len(rows) < limit:
+        return len(rows)
+    return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar()
+               or 0)
 
 
 def execution_dict(row, with_result: bool = False) -> dict:
