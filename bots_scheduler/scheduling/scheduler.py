@@ -113,8 +113,8 @@ class JobScheduler:
     def modify_job(self, job_id: str, body, user: str) -> str:
         with self._lock:
             old = self.get_job(job_id)
-            current = dict(old, fields={}, options={k: old.get(k) for k in jobspec.OPTION_FIELDS
-                                                   if old.get(k) is not None})
+            current = dict(old, options={k: old.get(k) for k in jobspec.OPTION_FIELDS
+                                         if old.get(k) is not None})
             spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone,
                                           current=current)
             changes = {"name": spec["name"],
