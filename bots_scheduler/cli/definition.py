@@ -43,6 +43,15 @@ def add_database_options(parser):
     return group
 
 
+def add_notification_options(parser):
+    notify = parser.add_argument_group("notification options")
+    notify.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
+                        help="SMTP INI file")
+    notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
+                        help="profile(s) (INI sections) to notify")
+    return notify
+
+
 def add_data_dir_option(group):
     group.add_argument("-d", "--data-dir", dest="data_dir", default="data",
                        help="folder with the data files used as job arguments")
@@ -82,11 +91,7 @@ def build_run_parser(sub):
                       help="largest data file an upload may store: bytes, or a number with "
                            "KiB, MiB or GiB")
 
-    notify = run.add_argument_group("notification options")
-    notify.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
-                        help="SMTP INI file")
-    notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
-                        help="profile(s) (INI sections) to notify")
+    add_notification_options(run)
 
     database = add_database_options(run)
     add_table_options(database)
@@ -161,11 +166,7 @@ def build_worker_parser(sub):
                         help="runs at the same time (threads)")
     worker.add_argument("-n", "--name", dest="name", default=None,
                         help="name shown in GET /api/v1/cluster (default: worker@HOSTNAME)")
-    notify = cmd.add_argument_group("notification options")
-    notify.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
-                        help="SMTP INI file")
-    notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
-                        help="profile(s) (INI sections) to notify")
+    add_notification_options(cmd)
     database = add_database_options(cmd)
     add_table_options(database)
     return cmd
