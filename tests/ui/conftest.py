@@ -56,6 +56,9 @@ def ui(browser):
 
     def open_page(base_url: str, **options) -> Page:
         options.setdefault("viewport", {"width": 1400, "height": 900})
+        # the UI prints times in the browser's locale: pin one with a 24-hour clock, or what
+        # a test reads depends on the machine's locale and on the time of day it runs at
+        options.setdefault("locale", "en-GB")
         context = browser.new_context(**options)
         contexts.append(context)
         return Page(context.new_page(), base_url.rstrip("/"))
