@@ -74,7 +74,17 @@ class JobScheduler:
         return klass is None or klass.is_enabled()
 
     def list_jobs(self) -> list[dict]:
-        return [view for view in self.views.all() if self._visible(view)]
+        """The jobs of enabled (or unknown) classes: views shared with a cache, read-only."""
+        enabled: dict[str, bool] = {}
+        out = []
+        for view in self.views.all():
+            name = view["job_class_string"]
+            visible = enabled.get(name)
+            if visible is None:
+                visible = enabled[name] = self._visible(view)
+            if visible:
+                out.append(view)
+        return out
 
     def get_job(self, job_id: str) -> dict:
         job = self.aps.get_job(job_id, jobstore="default")

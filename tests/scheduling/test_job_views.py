@@ -2,6 +2,7 @@
 state changed — including changes made by another instance sharing the database."""
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -10,6 +11,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import insert
 
+from bots_scheduler import jsontext
 from bots_scheduler.scheduling.jobspec import CRON_FIELDS, build_trigger
 from bots_scheduler.scheduling.jobviews import JobViews
 
@@ -81,14 +83,23 @@ def test_changes_of_this_or_another_instance_are_seen_on_the_next_call(aps, engi
     assert [v["job_id"] for v in views.all()] == ["a"]
 
 
-def test_a_view_handed_out_can_be_changed_without_touching_the_next_ones(aps, engine):
+def test_a_view_handed_out_is_read_only_and_a_copy_can_be_changed(aps, engine):
     add(aps, "a", "kept", minute="5")
     views = JobViews(engine, TABLE)
     first = views.all()[0]
-    first["name"] = "scribbled"
-    first["pub_args"].append("more")
+    for scribble in (lambda: first.__setitem__("name", "scribbled"),
+                     lambda: first.update(name="scribbled"), lambda: first.pop("name"),
+                     lambda: first["pub_args"].append("more"),
+                     lambda: first["pub_args"].__setitem__(0, "y")):
+        with pytest.raises(TypeError, match="read-only"):
+            scribble()
+    copy = dict(first, pub_args=list(first["pub_args"]))
+    copy["name"] = "changed"
+    copy["pub_args"].append("more")
     again = views.all()[0]
+    assert again is first       # shared with the cache, not copied on every call
     assert (again["name"], again["pub_args"]) == ("kept", ["x"])
+    assert json.loads(jsontext.dumps(again))["pub_args"] == ["x"]
 
 
 def test_a_row_that_cannot_be_restored_is_left_out_and_logged(aps, engine, caplog):

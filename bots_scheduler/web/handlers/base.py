@@ -10,6 +10,7 @@ from urllib.parse import unquote
 import tornado.web
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bots_scheduler import jsontext
 from bots_scheduler.datastore.store import DatastoreUnavailable
 from bots_scheduler.scheduling.jobspec import InvalidJob
 from bots_scheduler.scheduling.scheduler import JobNotFound
@@ -67,7 +68,7 @@ class BaseHandler(tornado.web.RequestHandler):
         else:
             message = self._reason
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps({"error": message}))
+        self.finish(jsontext.dumps({"error": message}))
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, tornado.web.HTTPError):
@@ -107,7 +108,12 @@ class ApiHandler(BaseHandler):
 
     def reply(self, payload, status: int = 200):
         self.set_status(status)
-        self.finish(json.dumps(payload, default=str))
+        self.finish(jsontext.dumps(payload))
+
+    def compute_etag(self):
+        # answers are never cached (Cache-Control: no-store): hashing megabytes of job lists
+        # for an ETag nobody sends back is wasted time
+        return None
 
     def json_body(self) -> dict:
         # the body is read as JSON whatever its declared type (ndscheduler clients vary);

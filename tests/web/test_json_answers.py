@@ -1,0 +1,44 @@
+"""The API's JSON answers: orjson, stored JSON passed through, and what orjson cannot take."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from bots_scheduler.jsontext import RawJSON, dumps
+
+HELLO = "bots_scheduler.jobs.builtin.sample.HelloJob"
+HUGE = 2 ** 70      # beyond orjson's 64 bits; Python's json takes it
+
+
+def test_stored_json_text_is_embedded_as_it_is():
+    stored = json.dumps({"job_id": "j1", "pub_args": ["é", 1.5, None]})
+    out = json.loads(dumps({"executions": [{"job": RawJSON(stored), "n": [RawJSON("[]")]}]}))
+    assert out == {"executions": [{"job": {"job_id": "j1", "pub_args": ["é", 1.5, None]},
+                                   "n": [[]]}]}
+
+
+def test_what_orjson_refuses_is_written_by_the_standard_library():
+    out = json.loads(dumps({"args": [HUGE], "job": RawJSON(json.dumps({"big": HUGE}))}))
+    assert out == {"args": [HUGE], "job": {"big": HUGE}}
+
+
+def test_same_answers_as_the_standard_encoder_gave():
+    moment = datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)
+    payload = {1: "int key", "when": moment, "ids": ("a", "b"), "none": None, "text": "<é>"}
+    assert json.loads(dumps(payload)) == json.loads(json.dumps(payload, default=str))
+
+
+def test_job_and_execution_lists_carry_arguments_beyond_64_bits(server):
+    srv = server()
+    job_id = srv.add_job(HELLO, "huge", ["x", 0, HUGE], minute="0")
+    jobs = srv.get("/api/v1/jobs").json()["jobs"]
+    assert [job["pub_args"] for job in jobs] == [["x", 0, HUGE]]
+    eid = srv.api("POST", f"/api/v1/executions/{job_id}").json()["execution_id"]
+    srv.wait_for(lambda: srv.get(f"/api/v1/executions/{eid}").json()["state"] == "succeeded",
+                 what="the run")
+    listed = srv.get("/api/v1/executions").json()["executions"]
+    one = srv.get(f"/api/v1/executions/{eid}").json()
+    assert [e["execution_id"] for e in listed] == [eid]
+    # the list passes the stored job through; it must read as the single execution's job
+    assert listed[0]["job"] == one["job"] and listed[0]["job"]["pub_args"] == ["x", 0, HUGE]
+    assert listed[0]["notifications"] == one["notifications"] == []
