@@ -14,12 +14,16 @@ cluster's coordinator wakes the scheduler up again (every 2 s).
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from sqlalchemy.exc import SQLAlchemyError
+from apscheduler.util import datetime_to_utc_timestamp
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,13 @@ FRESH_FOR = 1.0     # seconds a next run time read from the table is trusted
 class ResilientJobStore(SQLAlchemyJobStore):
     def __init__(self, *args, fresh_for: float = FRESH_FOR, **kwargs):
         super().__init__(*args, **kwargs)
+        # statements built once, their values given as parameters: SQLAlchemy building
+        # ``insert().values(...)`` for every call cost more than the write itself
+        table = self.jobs_t
+        self._select_one = select(table.c.job_state).where(table.c.id == bindparam("_id"))
+        self._insert = table.insert()
+        self._update = table.update().where(table.c.id == bindparam("_id"))
+        self._delete = table.delete().where(table.c.id == bindparam("_id"))
         self.fresh_for = fresh_for
         self._known_lock = threading.Lock()
         self._known = None          # (earliest next run time or None, monotonic time read)
@@ -60,13 +71,34 @@ class ResilientJobStore(SQLAlchemyJobStore):
                 self._known = (next_run_time, read_at)
         return next_run_time
 
+    # what SQLAlchemyJobStore does (same columns, same pickled state), prepared statements
+    def lookup_job(self, job_id):
+        with self.engine.connect() as conn:
+            job_state = conn.execute(self._select_one, {"_id": job_id}).scalar()
+        return self._reconstitute_job(job_state) if job_state else None
+
     def add_job(self, job):
-        super().add_job(job)
+        values = {"id": job.id, "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
+                  "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol)}
+        with self.engine.begin() as conn:
+            try:
+                conn.execute(self._insert, values)
+            except IntegrityError:
+                raise ConflictingIdError(job.id) from None
         self._brought_forward(job.next_run_time)
 
     def update_job(self, job):
-        super().update_job(job)
+        values = {"_id": job.id, "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
+                  "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol)}
+        with self.engine.begin() as conn:
+            if conn.execute(self._update, values).rowcount == 0:
+                raise JobLookupError(job.id)
         self._brought_forward(job.next_run_time)
+
+    def remove_job(self, job_id):
+        with self.engine.begin() as conn:
+            if conn.execute(self._delete, {"_id": job_id}).rowcount == 0:
+                raise JobLookupError(job_id)
 
     def _fresh(self):
         with self._known_lock:
