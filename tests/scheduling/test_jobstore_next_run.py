@@ -110,3 +110,30 @@ def test_jobs_written_by_another_instance_are_seen_once_the_time_is_stale(engine
     assert mine.get_due_jobs(now) == []      # not yet: the remembered time is fresh
     time.sleep(0.25)
     assert [j.id for j in mine.get_due_jobs(now)] == ["theirs"]
+
+
+def test_the_prepared_writes_behave_as_apschedulers_own(engine, aps):
+    from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    store = store_of(engine, aps)
+    plain = SQLAlchemyJobStore(engine=engine, tablename=TABLE)   # reads what ours wrote
+    plain.start(aps, "plain")
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5)
+    store.add_job(job(aps, "a", soon))
+    with pytest.raises(ConflictingIdError):
+        store.add_job(job(aps, "a", soon))
+    assert plain.lookup_job("a").next_run_time == soon
+    moved = job(aps, "a", soon + timedelta(hours=1))
+    moved.name = "renamed"
+    store.update_job(moved)
+    found = store.lookup_job("a")
+    assert (found.name, found.next_run_time) == ("renamed", soon + timedelta(hours=1))
+    assert plain.get_next_run_time() == soon + timedelta(hours=1)
+    assert store.lookup_job("missing") is None
+    with pytest.raises(JobLookupError):
+        store.update_job(job(aps, "missing", soon))
+    store.remove_job("a")
+    with pytest.raises(JobLookupError):
+        store.remove_job("a")
+    assert plain.get_all_jobs() == []
