@@ -17,6 +17,7 @@ import logging
 import pickle
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
@@ -31,6 +32,11 @@ RETRY_AFTER = timedelta(seconds=5)
 FRESH_FOR = 1.0     # seconds a next run time read from the table is trusted
 
 
+class _Together(threading.local):
+    write = None
+    done = False
+
+
 class ResilientJobStore(SQLAlchemyJobStore):
     def __init__(self, *args, fresh_for: float = FRESH_FOR, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,6 +47,7 @@ class ResilientJobStore(SQLAlchemyJobStore):
         self._insert = table.insert()
         self._update = table.update().where(table.c.id == bindparam("_id"))
         self._delete = table.delete().where(table.c.id == bindparam("_id"))
+        self._together = _Together()
         self.fresh_for = fresh_for
         self._known_lock = threading.Lock()
         self._known = None          # (earliest next run time or None, monotonic time read)
@@ -71,6 +78,27 @@ class ResilientJobStore(SQLAlchemyJobStore):
                 self._known = (next_run_time, read_at)
         return next_run_time
 
+    @contextmanager
+    def together(self, write):
+        """Make ``write(conn, job)`` part of the transaction of the next job this thread adds,
+        updates or removes through this store (``job`` is None for a removal): a change and
+        its audit entry are written at once, or not at all.  ``.done`` on the yielded object
+        tells whether that happened (APScheduler keeps a job added before it starts in memory,
+        without writing it here)."""
+        state = self._together
+        state.write, state.done = write, False
+        try:
+            yield state
+        finally:
+            state.write = None
+
+    def _join(self, conn, job) -> None:
+        state = self._together
+        write, state.write = state.write, None
+        if write is not None:
+            write(conn, job)
+            state.done = True
+
     # what SQLAlchemyJobStore does (same columns, same pickled state), prepared statements
     def lookup_job(self, job_id):
         with self.engine.connect() as conn:
@@ -85,6 +113,7 @@ class ResilientJobStore(SQLAlchemyJobStore):
                 conn.execute(self._insert, values)
             except IntegrityError:
                 raise ConflictingIdError(job.id) from None
+            self._join(conn, job)
         self._brought_forward(job.next_run_time)
 
     def update_job(self, job):
@@ -93,12 +122,14 @@ class ResilientJobStore(SQLAlchemyJobStore):
         with self.engine.begin() as conn:
             if conn.execute(self._update, values).rowcount == 0:
                 raise JobLookupError(job.id)
+            self._join(conn, job)
         self._brought_forward(job.next_run_time)
 
     def remove_job(self, job_id):
         with self.engine.begin() as conn:
             if conn.execute(self._delete, {"_id": job_id}).rowcount == 0:
                 raise JobLookupError(job_id)
+            self._join(conn, None)
 
     def _fresh(self):
         with self._known_lock:

@@ -35,11 +35,12 @@ class JobScheduler:
     def __init__(self, app):
         self.app = app
         settings = app.settings
+        # only the leader of the cluster sees its due jobs (cluster/jobstore.py)
+        self.store = LeaderJobStore(self._may_fire, engine=app.datastore.engine,
+                                    tablename=settings.database.jobs_table)
         self.aps = BackgroundScheduler(
             jobstores={
-                # only the leader of the cluster sees its due jobs (cluster/jobstore.py)
-                "default": LeaderJobStore(self._may_fire, engine=app.datastore.engine,
-                                          tablename=settings.database.jobs_table),
+                "default": self.store,
                 RUN_NOW_STORE: MemoryJobStore(),
             },
             executors={"default": make_executor(app)},
@@ -110,14 +111,11 @@ class JobScheduler:
         """Add a job; ``job_id`` keeps a given id (import), else a new one is made."""
         spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone)
         job_id = job_id or _new_id()
-        job = self.aps.add_job(FIRE, trigger=spec["trigger"], id=job_id, name=spec["name"],
-                               args=[spec["job_class_string"], job_id, *spec["pub_args"]],
-                               kwargs=spec["options"], jobstore="default",
-                               replace_existing=False)
-        # the stored job as APScheduler just wrote it (no need to read it back)
-        view = self.get_job(job_id) if job.pending else jobspec.job_view(job)
-        self.app.datastore.add_log(job_id, spec["name"], "added", user, _summary(view),
-                                   view["job_class_string"])
+        self._audited(job_id, "added", user, lambda: self.aps.add_job(
+            FIRE, trigger=spec["trigger"], id=job_id, name=spec["name"],
+            args=[spec["job_class_string"], job_id, *spec["pub_args"]],
+            kwargs=spec["options"], jobstore="default", replace_existing=False),
+            lambda view: (view["name"], _summary(view), view["job_class_string"]))
         return job_id
 
     def modify_job(self, job_id: str, body, user: str) -> str:
@@ -133,38 +131,56 @@ class JobScheduler:
             if not old["paused"]:
                 changes["next_run_time"] = spec["trigger"].get_next_fire_time(
                     None, datetime.now(spec["trigger"].timezone))
-            self.aps.modify_job(job_id, jobstore="default", **changes)
-            new = self.get_job(job_id)
-        self.app.datastore.add_log(job_id, new["name"], "modified", user,
-                                   jobspec.describe_changes(old, new), new["job_class_string"])
+            self._audited(job_id, "modified", user,
+                          lambda: self.aps.modify_job(job_id, jobstore="default", **changes),
+                          lambda new: (new["name"], jobspec.describe_changes(old, new),
+                                       new["job_class_string"]))
         return job_id
 
     def delete_job(self, job_id: str, user: str) -> str:
         with self._lock:
             old = self.get_job(job_id)
             try:
-                self.aps.remove_job(job_id, jobstore="default")
+                self._audited(job_id, "deleted", user,
+                              lambda: self.aps.remove_job(job_id, jobstore="default"),
+                              lambda _gone: (old["name"], _summary(old), old["job_class_string"]))
             except JobLookupError:
                 raise JobNotFound(job_id) from None
-        self.app.datastore.add_log(job_id, old["name"], "deleted", user, _summary(old),
-                                   old["job_class_string"])
         return job_id
 
     def pause_job(self, job_id: str, user: str) -> str:
         with self._lock:
             view = self.get_job(job_id)
-            self.aps.pause_job(job_id, jobstore="default")
-        self.app.datastore.add_log(job_id, view["name"], "paused", user, "",
-                                   view["job_class_string"])
+            self._audited(job_id, "paused", user,
+                          lambda: self.aps.pause_job(job_id, jobstore="default"),
+                          lambda _new: (view["name"], "", view["job_class_string"]))
         return job_id
 
     def resume_job(self, job_id: str, user: str) -> str:
         with self._lock:
             view = self.get_job(job_id)
-            self.aps.resume_job(job_id, jobstore="default")
-        self.app.datastore.add_log(job_id, view["name"], "resumed", user, "",
-                                   view["job_class_string"])
+            self._audited(job_id, "resumed", user,
+                          lambda: self.aps.resume_job(job_id, jobstore="default"),
+                          lambda _new: (view["name"], "", view["job_class_string"]))
         return job_id
+
+    def _audited(self, job_id: str, event: str, user: str, change, entry):
+        """Make ``change()`` (an APScheduler call) and write its audit entry in the same
+        transaction.  ``entry(view)`` -> (job name, description, job class), from the job as
+        written (view None when the change removed it)."""
+        datastore = self.app.datastore
+
+        def write(conn, job):
+            view = jobspec.job_view(job) if job is not None else None
+            name, description, job_class = entry(view)
+            datastore.add_log(job_id, name, event, user, description, job_class, conn=conn)
+
+        with self.store.together(write) as written:
+            job = change()
+        if not written.done:
+            # APScheduler keeps what is added before it starts in memory: nothing was written
+            # yet, so the entry is written alone
+            write(None, job)
 
     def run_now(self, job_id: str, user: str) -> str:
         """Queue a run of the job on the executor pool; returns the new execution's id."""

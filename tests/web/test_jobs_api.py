@@ -1,6 +1,8 @@
 """The jobs API of CONTRACT §3, against a real server process, on every datastore."""
 from __future__ import annotations
 
+import sqlite3
+
 HELLO = "bots_scheduler.jobs.builtin.sample.HelloJob"
 
 
@@ -72,3 +74,29 @@ def test_run_now_returns_an_execution_that_succeeds(server):
     assert execution["state"] == "succeeded"
     assert "Hello, bob!" in execution["result"]
     assert [e["event"] for e in srv.get("/api/v1/logs").json()["logs"]][0] == "custom_run"
+
+
+def test_a_change_and_its_audit_entry_are_written_together_or_not_at_all(server, workdir):
+    srv = server()
+    kept = srv.add_job(HELLO, "kept", ["a"], minute="0")
+    db = sqlite3.connect(workdir / "data" / "datastore.db")
+    # the audit log cannot be written while its table has another name
+    db.execute("ALTER TABLE scheduler_jobauditlog RENAME TO audit_away")
+    try:
+        added = srv.api("POST", "/api/v1/jobs", json={"job_class_string": HELLO, "name": "lost",
+                                                      "pub_args": ["b"], "minute": "0"})
+        modified = srv.api("PUT", f"/api/v1/jobs/{kept}", json={"name": "renamed"})
+        paused = srv.api("PATCH", f"/api/v1/jobs/{kept}")
+        deleted = srv.api("DELETE", f"/api/v1/jobs/{kept}")
+    finally:
+        db.execute("ALTER TABLE audit_away RENAME TO scheduler_jobauditlog")
+        db.close()
+    for answer in (added, modified, paused, deleted):
+        assert answer.status_code >= 500 and "error" in answer.json()
+    jobs = srv.get("/api/v1/jobs").json()["jobs"]
+    assert [(j["job_id"], j["name"], j["paused"]) for j in jobs] == [(kept, "kept", False)]
+    assert [e["event"] for e in srv.get("/api/v1/logs").json()["logs"]] == ["added"]
+    # and once the table is back, both are written
+    assert srv.api("DELETE", f"/api/v1/jobs/{kept}").status_code == 200
+    assert srv.get("/api/v1/jobs").json()["jobs"] == []
+    assert [e["event"] for e in srv.get("/api/v1/logs").json()["logs"]] == ["deleted", "added"]
