@@ -165,8 +165,11 @@ class Datastore:
 
     def list_executions(self, start: datetime, end: datetime, limit: int, offset: int = 0,
                         hidden_classes=(), job_id: str | None = None,
-                        state: str | None = None) -> tuple[list[dict], int]:
+                        state: str | None = None,
+                        with_result: bool = True) -> tuple[list[dict], int]:
+        """A page of executions, newest first; ``with_result``: with their reports."""
         table = self.tables.executions
+        names = (*EXECUTION_COLUMNS, "result") if with_result else EXECUTION_COLUMNS
         where = [table.c.scheduled_time >= to_naive_utc(start),
                  table.c.scheduled_time <= to_naive_utc(end)]
         if hidden_classes:
@@ -177,12 +180,12 @@ class Datastore:
             where.append(table.c.state == state)
         condition = and_(*where)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(*(table.c[name] for name in EXECUTION_COLUMNS))
+            rows = conn.execute(select(*(table.c[name] for name in names))
                                 .where(condition)
                                 .order_by(table.c.scheduled_time.desc(), table.c.eid)
                                 .limit(limit).offset(offset)).all()
             total = _total(conn, table, condition, rows, limit, offset)
-        return [execution_dict(row, raw=True) for row in rows], total
+        return [execution_dict(row, with_result, raw=True) for row in rows], total
 
     def execution_stats(self, start: datetime, end: datetime, hidden_classes=()) -> dict:
         table = self.tables.executions

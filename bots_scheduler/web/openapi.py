@@ -198,7 +198,9 @@ def _paths() -> dict:
              **_errors(400, 503)},
             [*TIME_RANGE, *PAGING, _query("state", "Only this state",
                                           {"type": "string", "enum": list(STATES)}),
-             _query("job_id", "Only this job's")], tag="executions")},
+             _query("job_id", "Only this job's"),
+             _query("result", "false: leave the reports (result) out of the items",
+                    {"type": "boolean", "default": True})], tag="executions")},
         "/api/v1/executions/stats": {"get": _op(
             "Executions by state and by day in the time range",
             {**_ok("Counts"), **_errors(400, 503)}, TIME_RANGE, tag="executions")},

@@ -42,3 +42,20 @@ def test_job_and_execution_lists_carry_arguments_beyond_64_bits(server):
     # the list passes the stored job through; it must read as the single execution's job
     assert listed[0]["job"] == one["job"] and listed[0]["job"]["pub_args"] == ["x", 0, HUGE]
     assert listed[0]["notifications"] == one["notifications"] == []
+
+
+def test_listed_executions_carry_their_report_unless_asked_not_to(server):
+    srv = server()
+    job_id = srv.add_job(HELLO, "reported", ["<i>zoe</i>"], minute="0")
+    eid = srv.api("POST", f"/api/v1/executions/{job_id}").json()["execution_id"]
+    report = srv.wait_execution(eid)["result"]
+    assert "Hello, &lt;i&gt;zoe&lt;/i&gt;!" in report
+    listed = srv.get("/api/v1/executions").json()["executions"]
+    assert [e["result"] for e in listed] == [report]           # CONTRACT §3 Execution object
+    for light in ("false", "0", "no"):
+        items = srv.get(f"/api/v1/executions?result={light}").json()["executions"]
+        assert [e["execution_id"] for e in items] == [eid] and "result" not in items[0]
+    assert srv.get("/api/v1/executions?result=true").json()["executions"][0]["result"] == report
+    bad = srv.get("/api/v1/executions?result=maybe")
+    assert bad.status_code == 400 and bad.json() == {
+        "error": "result must be true or false, not 'maybe'"}

@@ -148,6 +148,17 @@ class ApiHandler(BaseHandler):
             moment = moment.replace(tzinfo=timezone.utc)
         return moment.astimezone(timezone.utc)
 
+    def flag(self, name: str, default: bool) -> bool:
+        """A true/false query argument (also 1/0, yes/no)."""
+        value = (self.get_query_argument(name, "") or "").strip().lower()
+        if not value:
+            return default
+        if value in ("true", "1", "yes"):
+            return True
+        if value in ("false", "0", "no"):
+            return False
+        raise ApiError(400, f"{name} must be true or false, not {value!r}")
+
     def paging(self, default: int = DEFAULT_LIMIT) -> tuple[int, int]:
         limit = self._int_arg("limit", default, 1, MAX_LIMIT)
         offset = self._int_arg("offset", 0, 0, 10**12)

@@ -22,8 +22,10 @@ class ExecutionsHandler(ApiHandler):
         if state is not None and state not in STATES:
             raise ApiError(400, f"state must be one of {', '.join(STATES)}")
         job_id = self.get_query_argument("job_id", None) or None
+        with_result = self.flag("result", default=True)
         rows, total = await self.blocking(app.datastore.list_executions, start, end, limit,
-                                          offset, app.registry.disabled_names(), job_id, state)
+                                          offset, app.registry.disabled_names(), job_id, state,
+                                          with_result)
         self.reply({"executions": rows, "total": total, "limit": limit, "offset": offset,
                     "next_offset": offset + len(rows) if offset + len(rows) < total else None})
 

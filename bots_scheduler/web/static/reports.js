@@ -60,7 +60,7 @@ export class ReportsTab {
     this.params = params;
     const seq = (this.seq = (this.seq || 0) + 1);
     const [list, stats] = await Promise.allSettled([
-      get(`executions${query({ ...params, state: this.state, limit: PAGE, offset: this.offset })}`),
+      get(`executions${query({ ...params, state: this.state, limit: PAGE, offset: this.offset, result: false })}`),
       get(`executions/stats${query(params)}`),
     ]);
     if (seq !== this.seq) return;   // a newer load (range, page) has started meanwhile
