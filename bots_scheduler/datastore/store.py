@@ -167,7 +167,8 @@ class Datastore:
                         hidden_classes=(), job_id: str | None = None,
                         state: str | None = None,
                         with_result: bool = True) -> tuple[list[dict], int]:
-        """A page of executions, newest first; ``with_result``: with their reports."""
+        """A page of executions, newest first; ``with_result``: with their reports.  The items
+        are for ``jsontext.dumps`` (execution_dict with ``raw``)."""
         table = self.tables.executions
         names = (*EXECUTION_COLUMNS, "result") if with_result else EXECUTION_COLUMNS
         where = [table.c.scheduled_time >= to_naive_utc(start),
@@ -355,17 +356,20 @@ LOG_COLUMNS = ("id", "job_id", "job_name", "event", "user", "created_time", "des
 
 def execution_dict(row, with_result: bool = False, raw: bool = False) -> dict:
     """The API's view of an execution row (EXECUTION_COLUMNS, then ``result`` if
-    ``with_result``).  ``raw``: the stored job and notifications (JSON text written by this
-    program) stay text, as ``RawJSON``, for an answer that embeds them as they are: parsing
-    them only to print them again was half the cost of a list call."""
+    ``with_result``).  ``raw``: for an answer written by ``jsontext.dumps`` only, which writes
+    the stored job and notifications (JSON text written by this program, as ``RawJSON``) without
+    parsing them and the times (datetimes) in C: a third of a list call's time."""
     (eid, job_id, stored_job, state, hostname, pid, scheduled, started, finished, updated,
      description, task_id, notifications, attempt, first_eid) = row[:15]
     if raw:
         job = RawJSON(stored_job) if stored_job else {"job_id": job_id}
         notifications = RawJSON(notifications) if notifications else []
+        started, finished, updated = started or "", finished or "", updated or ""
     else:
         job = json.loads(stored_job) if stored_job else {"job_id": job_id}
         notifications = json.loads(notifications) if notifications else []
+        scheduled, started, finished, updated = (to_iso(scheduled), to_iso(started),
+                                                 to_iso(finished), to_iso(updated))
     out = {
         "execution_id": eid,
         "job": job,
@@ -373,10 +377,10 @@ def execution_dict(row, with_result: bool = False, raw: bool = False) -> dict:
         "state": state,
         "hostname": hostname or "",
         "pid": pid or 0,
-        "scheduled_time": to_iso(scheduled),
-        "started_time": to_iso(started),
-        "finished_time": to_iso(finished),
-        "updated_time": to_iso(updated),
+        "scheduled_time": scheduled,
+        "started_time": started,
+        "finished_time": finished,
+        "updated_time": updated,
         "description": description or "",
         "task_id": task_id or "",
         "notifications": notifications,
@@ -389,7 +393,8 @@ def execution_dict(row, with_result: bool = False, raw: bool = False) -> dict:
 
 
 def log_dict(row) -> dict:
-    """The API's view of an audit-log row (LOG_COLUMNS)."""
+    """The API's view of an audit-log row (LOG_COLUMNS), for ``jsontext.dumps`` (which prints
+    ``created_time``, a datetime)."""
     entry_id, job_id, job_name, event, user, created, description = row
     return {"id": entry_id, "job_id": job_id, "job_name": job_name, "event": event,
-            "user": user, "created_time": to_iso(created), "description": description or ""}
+            "user": user, "created_time": created, "description": description or ""}

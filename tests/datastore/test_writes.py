@@ -1,11 +1,13 @@
 """The datastore's prepared writes (one statement, values as parameters) on every DBMS."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from bots_scheduler import jsontext
 from bots_scheduler.cli.definition import build_parser
 from bots_scheduler.datastore.store import Datastore
 from bots_scheduler.settings import database_settings
@@ -34,7 +36,8 @@ def test_an_execution_goes_from_scheduled_to_succeeded_and_only_one_claim_wins(s
     one = store.get_execution("e1")
     assert (one["state"], one["hostname"], one["pid"], one["result"]) == (
         "succeeded", "host", 42, "<p>report</p>")
-    assert (one["scheduled_time"], one["finished_time"]) == (
+    printed = json.loads(jsontext.dumps(one))      # times as the API prints them
+    assert (printed["scheduled_time"], printed["finished_time"]) == (
         "2026-11-27T09:00:00+00:00", "2026-11-27T09:00:02+00:00")
     assert one["job"] == job
     assert store.execution_state("e2") == "scheduled"         # the other row is untouched

@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import pytest
+
+from bots_scheduler.datastore.store import to_iso
 from bots_scheduler.jsontext import RawJSON, dumps
 
 HELLO = "bots_scheduler.jobs.builtin.sample.HelloJob"
@@ -22,10 +25,19 @@ def test_what_orjson_refuses_is_written_by_the_standard_library():
     assert out == {"args": [HUGE], "job": {"big": HUGE}}
 
 
-def test_same_answers_as_the_standard_encoder_gave():
-    moment = datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)
-    payload = {1: "int key", "when": moment, "ids": ("a", "b"), "none": None, "text": "<é>"}
-    assert json.loads(dumps(payload)) == json.loads(json.dumps(payload, default=str))
+def test_keys_tuples_and_text_as_the_standard_encoder_gives_them():
+    payload = {1: "int key", "ids": ("a", "b"), "none": None, "text": "<é>", "n": 1.5}
+    assert json.loads(dumps(payload)) == json.loads(json.dumps(payload))
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["orjson", "standard library"])
+def test_datetimes_are_iso_8601_and_naive_ones_utc_as_the_datastore_prints_them(big):
+    moments = [datetime(2026, 3, 29, 1, 30), datetime(2026, 3, 29, 1, 30, 0, 120),
+               datetime(2026, 10, 25, 2, 30, 5, tzinfo=timezone.utc)]
+    out = json.loads(dumps({"times": moments, "big": 2 ** 70 if big else 0}))
+    assert out["times"] == ["2026-03-29T01:30:00+00:00", "2026-03-29T01:30:00.000120+00:00",
+                            "2026-10-25T02:30:05+00:00"]
+    assert out["times"] == [to_iso(moment) for moment in moments]
 
 
 def test_job_and_execution_lists_carry_arguments_beyond_64_bits(server):
