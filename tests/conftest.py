@@ -2,7 +2,6 @@
 PostgreSQL and MariaDB servers of this machine."""
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest

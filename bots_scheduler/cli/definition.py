@@ -57,6 +57,13 @@ def add_data_dir_option(group):
                        help="folder with the data files used as job arguments")
 
 
+def add_job_timeout_option(group):
+    group.add_argument("--job-timeout", dest="job_timeout", type=str, default="86400",
+                       metavar="SECONDS",
+                       help="longest a run may take before it ends in state timeout, unless "
+                            "the job sets its own timeout; 0: no limit")
+
+
 def add_table_options(group):
     group.add_argument("--executions-table", dest="executions_table",
                        default="scheduler_execution", metavar="EXECUTIONS_TABLE",
@@ -115,10 +122,7 @@ def build_run_parser(sub):
     aps.add_argument("--threadpool-size", dest="threadpool_size", type=str, default="2",
                      metavar="TP_SIZE", help="job executor threads")
     aps.add_argument("--timezone", default="UTC", help="IANA zone name of the scheduler")
-    aps.add_argument("--job-timeout", dest="job_timeout", type=str, default="86400",
-                     metavar="SECONDS",
-                     help="longest a run may take before it ends in state timeout, unless the "
-                          "job sets its own timeout; 0: no limit")
+    add_job_timeout_option(aps)
 
     tornado = run.add_argument_group("Tornado options")
     tornado.add_argument("--max-workers", dest="max_workers", type=str, default="8",
@@ -156,10 +160,7 @@ def build_worker_parser(sub):
                       help=f"folder with job modules; repeatable (default: {DEFAULT_JOBS})")
     add_data_dir_option(base)
     base.add_argument("--timezone", default="UTC", help="IANA zone name of the schedulers")
-    base.add_argument("--job-timeout", dest="job_timeout", type=str, default="86400",
-                      metavar="SECONDS",
-                      help="longest a run may take unless the job sets its own timeout; "
-                           "0: no limit")
+    add_job_timeout_option(base)
     worker = cmd.add_argument_group("worker options")
     add_broker_option(worker, required=True)
     worker.add_argument("-c", "--concurrency", dest="concurrency", type=str, default="2",

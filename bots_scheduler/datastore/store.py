@@ -124,6 +124,14 @@ class Datastore:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def _write(self, statement, values: dict, conn=None):
+        """Execute a prepared write within the caller's transaction ``conn``, or in one of its
+        own."""
+        if conn is not None:
+            return conn.execute(statement, values)
+        with self.engine.begin() as conn:
+            return conn.execute(statement, values)
+
     # -- executions --------------------------------------------------------------------------
     @retry_when_unreachable
     def add_execution(self, eid: str, job: dict, state: str, scheduled_time: datetime,
@@ -138,11 +146,7 @@ class Datastore:
             scheduled_time=to_naive_utc(scheduled_time), updated_time=now,
             description=description, task_id=task_id, attempt=attempt,
             first_eid=first_eid)
-        if conn is not None:
-            conn.execute(self._sql.insert_execution, values)
-            return
-        with self.engine.begin() as conn:
-            conn.execute(self._sql.insert_execution, values)
+        self._write(self._sql.insert_execution, values, conn)
 
     @retry_when_unreachable
     def update_execution(self, eid: str, **columns) -> None:
@@ -153,8 +157,7 @@ class Datastore:
         unknown = columns.keys() - self._sql.execution_columns
         if unknown:     # the prepared UPDATE would leave them out without a word
             raise TypeError(f"no such execution column: {', '.join(sorted(unknown))}")
-        with self.engine.begin() as conn:
-            conn.execute(self._sql.update_execution, {**columns, "_eid": eid})
+        self._write(self._sql.update_execution, {**columns, "_eid": eid})
 
     def get_execution(self, eid: str) -> dict | None:
         table = self.tables.executions
@@ -230,10 +233,9 @@ class Datastore:
         """scheduled -> running, for one process only: False when the execution was stopped,
         failed, or started elsewhere meanwhile (a broker delivering a message twice)."""
         now = utcnow()
-        with self.engine.begin() as conn:
-            result = conn.execute(self._sql.claim_execution, {
-                "_eid": eid, "state": "running", "hostname": hostname, "pid": pid,
-                "started_time": to_naive_utc(started) if started else now, "updated_time": now})
+        result = self._write(self._sql.claim_execution, {
+            "_eid": eid, "state": "running", "hostname": hostname, "pid": pid,
+            "started_time": to_naive_utc(started) if started else now, "updated_time": now})
         return result.rowcount == 1
 
     def execution_state(self, eid: str) -> str | None:
@@ -284,11 +286,7 @@ class Datastore:
         values = dict(job_id=job_id or "", job_name=job_name or "", event=event, user=user or "",
                       created_time=utcnow(), description=description,
                       job_class_string=job_class_string or "")
-        if conn is not None:
-            conn.execute(self._sql.insert_log, values)
-            return
-        with self.engine.begin() as conn:
-            conn.execute(self._sql.insert_log, values)
+        self._write(self._sql.insert_log, values, conn)
 
     def list_logs(self, start: datetime, end: datetime, limit: int, offset: int = 0,
                   hidden_classes=(), job_id: str | None = None, user: str | None = None,

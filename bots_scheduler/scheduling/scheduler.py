@@ -149,18 +149,15 @@ class JobScheduler:
         return job_id
 
     def pause_job(self, job_id: str, user: str) -> str:
-        with self._lock:
-            view = self.get_job(job_id)
-            self._audited(job_id, "paused", user,
-                          lambda: self.aps.pause_job(job_id, jobstore="default"),
-                          lambda _new: (view["name"], "", view["job_class_string"]))
-        return job_id
+        return self._pause_or_resume(job_id, user, "paused", self.aps.pause_job)
 
     def resume_job(self, job_id: str, user: str) -> str:
+        return self._pause_or_resume(job_id, user, "resumed", self.aps.resume_job)
+
+    def _pause_or_resume(self, job_id: str, user: str, event: str, change) -> str:
         with self._lock:
             view = self.get_job(job_id)
-            self._audited(job_id, "resumed", user,
-                          lambda: self.aps.resume_job(job_id, jobstore="default"),
+            self._audited(job_id, event, user, lambda: change(job_id, jobstore="default"),
                           lambda _new: (view["name"], "", view["job_class_string"]))
         return job_id
 

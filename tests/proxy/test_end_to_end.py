@@ -8,13 +8,12 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from tests.proxy.tools import (der, htpasswd_tool, https, make_certificate, port_is_free,
-                               served_certificate)
+                               served_certificate, wait_until)
 from tests.support.server import ServerProcess, free_port_pair
 
 USERS = {"bcrypt": ("alice", "alice pw"), "apr1": ("bob", "bob pw"), "sha1": ("carol", "carol pw")}
@@ -65,15 +64,6 @@ def gone(pid: int) -> bool:
             return handle.read().rsplit(") ", 1)[1].startswith("Z")
     except FileNotFoundError:
         return True
-
-
-def wait_until(predicate, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 # -- authentication ----------------------------------------------------------------------------

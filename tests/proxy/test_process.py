@@ -8,26 +8,17 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 
 from bots_scheduler.proxy.process import ProxyProcess
 from bots_scheduler.settings import UsageError
 from tests.proxy.conftest import SECRET, make_settings, users_file
-from tests.proxy.tools import der, https, make_certificate, port_is_free, served_certificate
+from tests.proxy.tools import (der, https, make_certificate, port_is_free, served_certificate,
+                               wait_until)
 from tests.support.server import free_port_pair
 
 GENERATED = re.compile(r"user 'administrator' and password '([^']+)'")
-
-
-def wait_until(predicate, timeout: float = 15) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_without_htpasswd_a_private_file_with_a_random_administrator_password_is_made(
@@ -112,8 +103,8 @@ def test_the_proxy_exits_when_its_launcher_is_killed(tmp_path):
         launcher.send_signal(signal.SIGKILL)
         launcher.wait(10)
         assert wait_until(lambda: not os.path.exists(f"/proc/{proxy_pid}")
-                          or _is_zombie(proxy_pid))
-        assert wait_until(lambda: port_is_free(port))
+                          or _is_zombie(proxy_pid), timeout=15)
+        assert wait_until(lambda: port_is_free(port), timeout=15)
     finally:
         if launcher.poll() is None:
             launcher.kill()

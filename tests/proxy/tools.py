@@ -6,6 +6,7 @@ import ipaddress
 import socket
 import ssl
 import subprocess
+import time
 import warnings
 from pathlib import Path
 
@@ -89,3 +90,13 @@ def encrypted_key(key_path: Path, passphrase: bytes) -> bytes:
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.BestAvailableEncryption(passphrase))
+
+
+def wait_until(predicate, timeout: float = 20) -> bool:
+    """Poll ``predicate()`` until it is true or ``timeout`` seconds have passed; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()

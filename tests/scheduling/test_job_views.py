@@ -6,7 +6,6 @@ import json
 import logging
 
 import pytest
-import sqlalchemy
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import insert
@@ -31,13 +30,6 @@ def instance(engine):
                               timezone="UTC")
     aps.start(paused=True)
     return aps
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

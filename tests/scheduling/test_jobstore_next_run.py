@@ -21,13 +21,6 @@ HELLO = "bots_scheduler.jobs.builtin.sample.HelloJob"
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def aps():
     scheduler = BackgroundScheduler(timezone="UTC")
     yield scheduler
