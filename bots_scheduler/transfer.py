@@ -94,9 +94,8 @@ def read_document(document) -> list[dict]:
 
 def normalise(entry: dict, scheduler) -> dict:
     """The entry as the scheduler would store it (cron fields as the trigger prints them)."""
-    app = scheduler.app
     try:
-        spec = jobspec.parse_job_body(entry, app.registry, app.settings.timezone)
+        spec = jobspec.parse_job_body(entry, scheduler.registry, scheduler.settings.timezone)
     except InvalidJob as exc:
         raise TransferError(f"job {entry['job_id']}: {exc}") from None
     fields = jobspec.trigger_fields(spec["trigger"])

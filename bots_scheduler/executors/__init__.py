@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 
-def make_executor(app):
+def make_executor(settings, lifecycle, registry, may_fire, runner):
     """The APScheduler executor chosen by ``--executor``."""
-    if app.settings.executor == "celery":
+    if settings.executor == "celery":
         from bots_scheduler.executors.celery_executor import CeleryExecutor
-        return CeleryExecutor(app)
+        return CeleryExecutor(lifecycle, registry, may_fire, settings.broker)
     from bots_scheduler.executors.threads import ThreadsExecutor
-    return ThreadsExecutor(app)
+    return ThreadsExecutor(lifecycle, registry, may_fire, runner, settings.threadpool_size)

@@ -86,7 +86,7 @@ def run(app, job_class="Finder", data=None, job_id="job-1", name="nightly scan",
 
 
 def execution(app, eid):
-    return app.datastore.get_execution(eid)
+    return app.executions.get(eid)
 
 
 def wait_notifications(app, eid, statuses=("sent", "failed", "skipped"), timeout=20):
@@ -259,10 +259,10 @@ def test_a_dead_server_leaves_the_run_succeeded_and_the_failure_recorded(make_ap
     dead = {"hostname": "127.0.0.1", "port": free_port(), "security": "unencrypted",
             "from": "bots@example.org", "to": "soc@example.org"}
     app = make_app()
-    notifier = Notifier(load_profiles(smtp_ini({"dead": dead}), ["dead"]), app.datastore,
+    notifier = Notifier(load_profiles(smtp_ini({"dead": dead}), ["dead"]), app.executions,
                         retry_delays=(0.05, 0.1))
     notifier.start()
-    app.run_listeners.append(notifier.on_run_finished)
+    app.steps.append("notify-extra", notifier.on_run_finished)
     try:
         with caplog.at_level(logging.INFO, logger="bots_scheduler.notifications"):
             eid = run(app, data={"a": 1})
@@ -281,10 +281,10 @@ def test_a_dead_server_leaves_the_run_succeeded_and_the_failure_recorded(make_ap
 def test_a_busy_server_gets_the_message_on_a_later_attempt(make_app, smtp_server, smtp_ini):
     server = smtp_server(busy=2)          # "451 try again later" twice
     app = make_app()
-    notifier = Notifier(load_profiles(smtp_ini({"ops": server}), ["ops"]), app.datastore,
+    notifier = Notifier(load_profiles(smtp_ini({"ops": server}), ["ops"]), app.executions,
                         retry_delays=(0.05, 0.1, 0.2))
     notifier.start()
-    app.run_listeners.append(notifier.on_run_finished)
+    app.steps.append("notify-extra", notifier.on_run_finished)
     try:
         eid = run(app, data={"a": 1})
         entry = wait_notifications(app, eid)["ops"]

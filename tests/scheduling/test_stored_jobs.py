@@ -65,4 +65,4 @@ def test_a_stored_job_can_be_changed_and_run_now(app):
     app.scheduler.resume_job("shell-paused", "tester")
     assert app.scheduler.get_job("shell-paused")["next_run_time"]
     eid = app.scheduler.run_now("hello-options", "tester")
-    assert app.datastore.get_execution(eid)["job"]["timeout"] == 30
+    assert app.executions.get(eid)["job"]["timeout"] == 30

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bots_scheduler import __version__
+from bots_scheduler.executions.states import ACTIVE_NAMES, NAMES
 from bots_scheduler.scheduling.jobspec import CRON_FIELDS, InvalidJob, build_trigger
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
@@ -14,7 +15,9 @@ class InfoHandler(ApiHandler):
     def get(self):
         app = self.application_ctx
         self.reply({"version": __version__, "timezone": app.settings.timezone,
-                    "user": self.user, "local": app.proxy_secret is None})
+                    "user": self.user, "local": app.proxy_secret is None,
+                    # the UI takes the execution states from here, not from a copy
+                    "states": list(NAMES), "active_states": list(ACTIVE_NAMES)})
 
 
 class CronPreviewHandler(ApiHandler):

@@ -11,7 +11,8 @@ import { LogsTab } from './logs.js';
 import { ClusterTab } from './cluster.js';
 
 const ctx = {
-  info: { timezone: 'UTC', version: '', user: '', local: true },
+  // states/active_states: the execution states, as the server names them (GET /api/v1/info)
+  info: { timezone: 'UTC', version: '', user: '', local: true, states: [], active_states: [] },
   jobClasses: [],
   currentTab: null,
   jobClass(classString) {
