@@ -14,7 +14,7 @@ from pathlib import Path
 from passlib.apache import HtpasswdFile
 from passlib.context import CryptContext
 
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import InvalidInput, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ hash_context = CryptContext(schemes=ACCEPTED_SCHEMES, default=NEW_HASH_SCHEME,
                             bcrypt__rounds=NEW_HASH_ROUNDS, bcrypt__ident="2y")
 
 
-class HtpasswdError(ValueError):
+class HtpasswdError(InvalidInput):
     """The file cannot be used: missing, unreadable or malformed."""
 
 
