@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bots_scheduler.cli.definition import build_parser
+from bots_scheduler.cli.migrate import command_migrate
 from bots_scheduler.cli.transfer import command_export, command_import
 from bots_scheduler.checks import data_directory
 from bots_scheduler.errors import BotsSchedulerError, UsageError
@@ -145,7 +146,8 @@ def command_passwd(args) -> int:
 
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
             "smtp-test": command_smtp_test, "passwd": command_passwd,
-            "export": command_export, "import": command_import, "worker": command_worker}
+            "export": command_export, "import": command_import, "worker": command_worker,
+            "migrate": command_migrate}
 
 
 if __name__ == "__main__":
