@@ -267,3 +267,22 @@ def test_a_copied_job_of_the_original_runs_once_its_module_is_in_the_jobs_folder
     eid = srv.post(f"/api/v1/executions/{MANIFEST['ids']['original']}").json()["execution_id"]
     execution = srv.wait_execution(eid)
     assert execution["state"] == "succeeded" and "emails.txt" in execution["result"]
+
+
+def test_the_server_does_not_start_on_an_ndscheduler_datastore_and_leaves_it_alone(workdir):
+    old = sqlite_source(workdir)
+    before = dump(old)
+    (workdir / "conf").mkdir()
+    (workdir / "conf" / "db.ini").write_text(f"[sqlite]\nfile_path = {old}\n")
+    for command in (["run", "--local"], ["export"]):
+        done = cli(*command, cwd=workdir)
+        assert done.returncode == 2, done.stderr
+        assert "bots-scheduler migrate" in done.stderr and "Traceback" not in done.stderr
+    assert dump(old) == before
+
+
+def dump(path) -> list:
+    with sqlite3.connect(path) as conn:
+        return [(table, sorted(conn.execute(f"SELECT * FROM {table}")))
+                for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                             "'table' ORDER BY name")]
