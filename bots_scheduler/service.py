@@ -19,6 +19,7 @@ from tornado.netutil import bind_sockets
 
 from bots_scheduler.app import Application
 from bots_scheduler.datastore.store import DatastoreUnavailable
+from bots_scheduler.secrets.keys import KeyUnavailable
 from bots_scheduler.settings import Settings, UsageError
 from bots_scheduler.web.server import make_web_app, serve_on
 
@@ -51,7 +52,8 @@ class Service:
         app = Application(settings, proxy_secret=secret)
         try:
             app.prepare()
-        except DatastoreUnavailable as exc:
+        except (DatastoreUnavailable, KeyUnavailable) as exc:
+            app.datastore.dispose()
             raise UsageError(str(exc)) from None
         self.app = app
         loop = tornado.ioloop.IOLoop.current()

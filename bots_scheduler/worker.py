@@ -12,6 +12,7 @@ import threading
 
 from bots_scheduler.app import Application
 from bots_scheduler.datastore.store import DatastoreUnavailable
+from bots_scheduler.secrets.keys import KeyUnavailable
 from bots_scheduler.executors.celery_app import check_broker, make_celery
 from bots_scheduler.executors.tasks import register_tasks
 from bots_scheduler.settings import Settings, UsageError
@@ -32,9 +33,11 @@ class WorkerService:
         try:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             app.datastore.check()
+            app.secrets.check_key()     # it resolves the runs' secrets: the same key is needed
             app.datastore.create_tables()
             app.cluster.create_tables()
-        except DatastoreUnavailable as exc:
+            app.secrets.create_table()
+        except (DatastoreUnavailable, KeyUnavailable) as exc:
             raise UsageError(str(exc)) from None
         warn_missing_files(app)
         celery = make_celery(settings.broker)

@@ -32,6 +32,7 @@ def offline_scheduler(args):
     try:
         app.datastore.check()
         app.datastore.create_tables()
+        app.secrets.create_table()      # job arguments may reference secrets
     except DatastoreUnavailable as exc:
         app.datastore.dispose()
         raise UsageError(str(exc)) from None

@@ -5,19 +5,25 @@ from datetime import datetime
 
 from bots_scheduler import __version__
 from bots_scheduler.scheduling.jobspec import CRON_FIELDS, InvalidJob, build_trigger
+from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 PREVIEW_COUNT = 5
 
 
 class InfoHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     def get(self):
         app = self.application_ctx
         self.reply({"version": __version__, "timezone": app.settings.timezone,
-                    "user": self.user, "local": app.proxy_secret is None})
+                    "user": self.user, "role": self.role,
+                    "local": app.proxy_secret is None})
 
 
 class CronPreviewHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     def get(self):
         app = self.application_ctx
         fields = {}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bots_scheduler.transfer import TransferError, export_jobs, import_jobs
+from bots_scheduler.access.roles import ADMIN
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 TRUE = ("1", "true", "yes", "on")
@@ -9,11 +10,15 @@ FALSE = ("", "0", "false", "no", "off")
 
 
 class ExportHandler(ApiHandler):
+    roles = {"get": ADMIN}
+
     async def get(self):
         self.reply(await self.blocking(export_jobs, self.application_ctx.scheduler))
 
 
 class ImportHandler(ApiHandler):
+    roles = {"post": ADMIN}
+
     max_body = 16 * 1024 * 1024
 
     async def post(self):
