@@ -293,6 +293,37 @@ def build_token_parser(sub):
     return cmd
 
 
+def build_migrate_parser(sub):
+    text = ("copy the jobs, executions and audit log of an ndscheduler 0.3 or original Bots "
+            "Scheduler datastore into the configured one (idempotent)")
+    cmd = sub.add_parser("migrate", help=text, description=text, formatter_class=_Formatter)
+    cmd.add_argument("source", metavar="SOURCE_URL",
+                     help="the old datastore: sqlite:///PATH, postgresql://USER:PASSWORD@HOST/"
+                          "DATABASE or mysql://USER:PASSWORD@HOST/DATABASE")
+    cmd.add_argument("--dry-run", dest="dry_run", action="store_true", default=False,
+                     help="print what would be copied; write nothing")
+    old = cmd.add_argument_group("source options")
+    old.add_argument("--from-jobs-table", dest="from_jobs_table", default="scheduler_jobs",
+                     metavar="TABLE", help="the old datastore's jobs table")
+    old.add_argument("--from-executions-table", dest="from_executions_table",
+                     default="scheduler_execution", metavar="TABLE",
+                     help="its executions table (the original Bots Scheduler's default: "
+                          "scheduler_executions)")
+    old.add_argument("--from-logs-table", dest="from_logs_table",
+                     default="scheduler_jobauditlog", metavar="TABLE",
+                     help="its audit log table (the original Bots Scheduler's default: "
+                          "scheduler_jobauditlogs)")
+    base = cmd.add_argument_group("base options")
+    base.add_argument("-j", "--jobs", dest="jobs", action="append", default=None,
+                      metavar="JOBS",
+                      help=f"folder with job modules, to tell which copied jobs have no class "
+                           f"here; repeatable (default: {DEFAULT_JOBS})")
+    add_data_dir_option(base)
+    add_table_options(add_database_options(cmd))
+    cmd.set_defaults(timezone="UTC")
+    return cmd
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bots-scheduler",
                      description="Bots Scheduler: cron-style scheduling of security and OSINT "
@@ -311,4 +342,5 @@ def build_parser() -> argparse.ArgumentParser:
     build_worker_parser(sub)
     build_secret_parser(sub)
     build_token_parser(sub)
+    build_migrate_parser(sub)
     return parser

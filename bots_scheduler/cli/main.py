@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from bots_scheduler.cli.definition import build_parser
+from bots_scheduler.cli.migrate import command_migrate
 from bots_scheduler.cli.transfer import command_export, command_import
 from bots_scheduler.notifications.smtp_test import command_smtp_test
 from bots_scheduler.settings import (UsageError, build_run_settings, data_directory,
@@ -156,7 +157,8 @@ def command_token(args) -> int:
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
             "smtp-test": command_smtp_test, "passwd": command_passwd,
             "export": command_export, "import": command_import, "worker": command_worker,
-            "secret": command_secret, "token": command_token}
+            "secret": command_secret, "token": command_token,
+            "migrate": command_migrate}
 
 
 if __name__ == "__main__":

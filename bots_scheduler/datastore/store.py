@@ -320,6 +320,20 @@ class Datastore:
         return [log_dict(row) for row in rows], total
 
 
+    # -- rows copied from another datastore (bots-scheduler migrate) ---------------------------
+    def copy_executions(self, rows: list[dict]) -> None:
+        """Insert executions as they were elsewhere (their ids and times), in one transaction."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.tables.executions), rows)
+
+    def copy_logs(self, rows: list[dict]) -> None:
+        """Insert audit entries as they were elsewhere (their times), in one transaction."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.tables.logs), rows)
+
+
 class _Statements:
     """The writes of every run and every API change, built once and executed with their values
     as parameters: building ``insert(...).values(...)`` anew for each call cost SQLAlchemy more
