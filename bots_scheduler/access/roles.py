@@ -5,13 +5,15 @@ web/handlers/base.py); the OpenAPI document shows the same declaration.
 """
 from __future__ import annotations
 
+from bots_scheduler.errors import InvalidInput
+
 VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
-class UnknownRole(ValueError):
-    pass
+class UnknownRole(InvalidInput):
+    """A role name that is not one of ROLES."""
 
 
 def check_role(role, where: str = "role") -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, insert, select, 
 
 from bots_scheduler.access.roles import check_role
 from bots_scheduler.datastore.tables import UtcDateTime
+from bots_scheduler.errors import InvalidInput
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 PREFIX = "bst_"
@@ -27,7 +28,7 @@ MAX_EXPIRES_DAYS = 3650
 LAST_USED_EVERY = timedelta(minutes=1)
 
 
-class TokenError(ValueError):
+class TokenError(InvalidInput):
     """A token request that cannot be done (one line, exit 2)."""
 
 

@@ -4,34 +4,30 @@ from __future__ import annotations
 import getpass
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
-from bots_scheduler.settings import Settings, UsageError, data_directory, database_settings
+from bots_scheduler import defaults
+from bots_scheduler.checks import data_directory, jobs_folders
+from bots_scheduler.errors import UsageError
+from bots_scheduler.settings import Settings, database_settings
 
 
 @contextmanager
 def secret_app(args):
-    """The datastore's secrets and jobs (a scheduler that never fires), the key checked."""
+    """The datastore's secrets and jobs (a scheduler that never fires), the key checked
+    (KeyUnavailable, DatastoreUnavailable: one line and exit 2, cli/main.py)."""
     from bots_scheduler.app import Application
-    from bots_scheduler.cli.definition import DEFAULT_JOBS
-    from bots_scheduler.datastore.store import DatastoreUnavailable
-    from bots_scheduler.secrets.keys import KeyUnavailable
     data_dir = data_directory(args.data_dir)
-    given = getattr(args, "jobs", None) or ()
-    for folder in given:
-        if not Path(folder).is_dir():
-            raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
-    jobs = given or [folder for folder in DEFAULT_JOBS if Path(folder).is_dir()]
+    jobs = jobs_folders(getattr(args, "jobs", None), defaults.JOBS_DIRS)
     app = Application(Settings(database=database_settings(args, data_dir), data_dir=data_dir,
-                               jobs_dirs=tuple(Path(f) for f in jobs), local=True))
+                               jobs_dirs=jobs, local=True))
     try:
         app.datastore.check()
         app.secrets.check_key()     # never store a value under another key than the others
         app.datastore.create_tables()
         app.secrets.create_table()
-    except (DatastoreUnavailable, KeyUnavailable) as exc:
+    except BaseException:
         app.datastore.dispose()
-        raise UsageError(str(exc)) from None
+        raise
     app.scheduler.start(paused=True)
     try:
         yield app
@@ -56,17 +52,13 @@ def read_value() -> str:
 
 
 def command_secret(args) -> int:
-    from bots_scheduler.secrets.keys import KeyUnavailable
-    from bots_scheduler.secrets.store import SecretError, check_name
+    from bots_scheduler.secrets.store import check_name
     action = args.secret_command
-    try:
-        if action in ("set", "delete"):
-            check_name(args.name)
-        value = read_value() if action == "set" else None
-        with secret_app(args) as app:
-            return ACTIONS[action](args, app, value)
-    except (SecretError, KeyUnavailable) as exc:
-        raise UsageError(str(exc)) from None
+    if action in ("set", "delete"):
+        check_name(args.name)
+    value = read_value() if action == "set" else None
+    with secret_app(args) as app:
+        return ACTIONS[action](args, app, value)
 
 
 def _set(args, app, value) -> int:
@@ -78,7 +70,7 @@ def _set(args, app, value) -> int:
 
 def _list(args, app, _value) -> int:
     from bots_scheduler.datastore.store import to_iso
-    from bots_scheduler.web.handlers.secrets import jobs_using
+    from bots_scheduler.secrets.arguments import jobs_using
     used = jobs_using(app.scheduler.list_jobs())
     rows = [(info.name, to_iso(info.created_time), to_iso(info.updated_time),
              ", ".join(sorted(used.get(info.name, []))) or "-") for info in app.secrets.list()]
@@ -94,7 +86,7 @@ def _list(args, app, _value) -> int:
 
 
 def _delete(args, app, _value) -> int:
-    from bots_scheduler.web.handlers.secrets import jobs_using
+    from bots_scheduler.secrets.arguments import jobs_using
     users = jobs_using(app.scheduler.list_jobs()).get(args.name, [])
     if users and not args.force:
         raise UsageError(f"secret {args.name!r} is used by job(s) {', '.join(sorted(users))}; "

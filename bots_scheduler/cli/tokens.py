@@ -2,12 +2,13 @@
 server (a running server sees a change at the token's next request)."""
 from __future__ import annotations
 
-from bots_scheduler.settings import UsageError, data_directory, database_settings, whole_number
+from bots_scheduler.checks import data_directory, whole_number
+from bots_scheduler.settings import database_settings
 
 
 def command_token(args) -> int:
-    from bots_scheduler.access.tokens import TokenError, TokenStore
-    from bots_scheduler.datastore.store import Datastore, DatastoreUnavailable, to_iso
+    from bots_scheduler.access.tokens import TokenStore
+    from bots_scheduler.datastore.store import Datastore, to_iso
     database = database_settings(args, data_directory(args.data_dir))
     days = None
     if getattr(args, "expires_days", None) is not None:
@@ -38,8 +39,6 @@ def command_token(args) -> int:
             widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
             for row in [header, *rows]:
                 print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-    except (TokenError, DatastoreUnavailable) as exc:
-        raise UsageError(str(exc)) from None
     finally:
         datastore.dispose()
     return 0

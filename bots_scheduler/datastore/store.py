@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bots_scheduler.datastore.migrate import add_missing_columns
 from bots_scheduler.datastore.tables import Tables, make_tables
+from bots_scheduler.errors import Unavailable
 from bots_scheduler.jsontext import RawJSON
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ def retry_when_unreachable(method):
     return wrapper
 
 
-class DatastoreUnavailable(Exception):
+class DatastoreUnavailable(Unavailable):
     """The database cannot be reached (start-up: exit 2; while running: HTTP 503)."""
+
+    service = "datastore"
 
 
 def utcnow() -> datetime:

@@ -7,12 +7,13 @@ hold a plain string (jobs made before secrets existed): every view of the job sh
 """
 from __future__ import annotations
 
+from bots_scheduler.errors import InvalidInput
 from bots_scheduler.secrets.store import NAME
 
 MASK = "********"
 
 
-class InvalidReference(ValueError):
+class InvalidReference(InvalidInput):
     """A malformed or unknown reference (HTTP 400)."""
 
 
@@ -106,3 +107,16 @@ def plain_secret_values(pub_args, positions) -> list[str]:
     return [pub_args[i] for i in positions
             if i < len(pub_args) and isinstance(pub_args[i], str) and pub_args[i]
             and pub_args[i] != MASK]
+
+
+def jobs_using(jobs) -> dict[str, list[str]]:
+    """{secret name: [ids of the jobs (views) whose arguments reference it]}."""
+    used: dict[str, list[str]] = {}
+    for job in jobs:
+        try:
+            names = set(references(job.get("pub_args") or ()))
+        except InvalidReference:     # a malformed reference stored before validation existed
+            continue
+        for name in names:
+            used.setdefault(name, []).append(job["job_id"])
+    return used

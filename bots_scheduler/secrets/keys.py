@@ -12,13 +12,16 @@ import binascii
 import os
 from pathlib import Path
 
+from bots_scheduler.errors import Unavailable
+
 ENV_VAR = "BOTS_SCHEDULER_SECRET_KEY"
 DEFAULT_KEY_FILE = Path("conf/secret.key")
 KEY_BYTES = 32
 
 
-class KeyUnavailable(Exception):
+class KeyUnavailable(Unavailable):
     """No usable key: one line for the user (start: exit 2; API: 503)."""
+    service = "secret store"
 
 
 def decode_key(text: str, where: str) -> bytes:

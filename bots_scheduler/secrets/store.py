@@ -21,6 +21,7 @@ from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, in
     update
 
 from bots_scheduler.datastore.tables import UtcDateTime
+from bots_scheduler.errors import Conflict, InvalidInput, NotFound
 from bots_scheduler.secrets.keys import KeySource, KeyUnavailable
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -29,21 +30,20 @@ PREFIX_LENGTH = 48             # identifiers stay within PostgreSQL's 63 charact
 FORMAT = "v1:"
 
 
-class SecretError(ValueError):
-    """A request about secrets that cannot be done (HTTP 4xx or exit 2); ``status`` says which."""
-    status = 400
+class SecretError(InvalidInput):
+    """A bad secret name or value (HTTP 400, or one line and exit 2)."""
 
 
-class SecretNotFound(SecretError):
-    status = 404
+class SecretNotFound(NotFound):
+    """No secret of that name (HTTP 404)."""
 
 
-class SecretExists(SecretError):
-    status = 409
+class SecretExists(Conflict):
+    """POST of a name that is taken (HTTP 409)."""
 
 
-class SecretInUse(SecretError):
-    status = 409
+class SecretInUse(Conflict):
+    """DELETE of a secret that jobs reference, without force (HTTP 409)."""
 
 
 def check_name(name) -> str:

@@ -7,30 +7,14 @@ from __future__ import annotations
 import logging
 
 from bots_scheduler.datastore.store import to_iso
-from bots_scheduler.secrets.arguments import references
-from bots_scheduler.secrets.store import SecretError, SecretInUse, check_name
+from bots_scheduler.secrets.arguments import jobs_using
+from bots_scheduler.secrets.store import SecretInUse, check_name
 from bots_scheduler.access.roles import ADMIN, VIEWER
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 log = logging.getLogger(__name__)
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
-
-
-def jobs_using(jobs) -> dict[str, list[str]]:
-    """{secret name: [job ids whose arguments reference it]}."""
-    used: dict[str, list[str]] = {}
-    for job in jobs:
-        for name in set(_safe_references(job.get("pub_args") or ())):
-            used.setdefault(name, []).append(job["job_id"])
-    return used
-
-
-def _safe_references(pub_args) -> list[str]:
-    try:
-        return references(pub_args)
-    except ValueError:     # a malformed reference stored before validation existed
-        return []
 
 
 class SecretsHandler(ApiHandler):
@@ -54,7 +38,7 @@ class SecretsHandler(ApiHandler):
         if name is not None:
             raise ApiError(405, "POST /api/v1/secrets stores a new secret; PUT replaces one")
         body = self.json_body()
-        name = _checked(body.get("name"))
+        name = check_name(body.get("name"))
         await self.blocking(self.application_ctx.secrets.create, name, body.get("value"),
                             self.user)
         log.info("secret %s stored by %s", name, self.user)
@@ -90,11 +74,4 @@ class SecretsHandler(ApiHandler):
     def _need_name(name) -> str:
         if not name:
             raise ApiError(405, "this method needs a secret name: /api/v1/secrets/{name}")
-        return _checked(name)
-
-
-def _checked(name) -> str:
-    try:
         return check_name(name)
-    except SecretError as exc:
-        raise ApiError(400, str(exc)) from None
