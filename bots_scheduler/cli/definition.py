@@ -317,14 +317,14 @@ def build_migrate_parser(sub):
     cmd.add_argument("--dry-run", dest="dry_run", action="store_true", default=False,
                      help="print what would be copied; write nothing")
     old = cmd.add_argument_group("source options")
-    old.add_argument("--from-jobs-table", dest="from_jobs_table", default="scheduler_jobs",
+    old.add_argument("--from-jobs-table", dest="from_jobs_table", default=defaults.JOBS_TABLE,
                      metavar="TABLE", help="the old datastore's jobs table")
     old.add_argument("--from-executions-table", dest="from_executions_table",
-                     default="scheduler_execution", metavar="TABLE",
+                     default=defaults.EXECUTIONS_TABLE, metavar="TABLE",
                      help="its executions table (the original Bots Scheduler's default: "
                           "scheduler_executions)")
     old.add_argument("--from-logs-table", dest="from_logs_table",
-                     default="scheduler_jobauditlog", metavar="TABLE",
+                     default=defaults.LOGS_TABLE, metavar="TABLE",
                      help="its audit log table (the original Bots Scheduler's default: "
                           "scheduler_jobauditlogs)")
     base = cmd.add_argument_group("base options")
@@ -334,7 +334,7 @@ def build_migrate_parser(sub):
                            f"here; repeatable (default: {DEFAULT_JOBS})")
     add_data_dir_option(base)
     add_table_options(add_database_options(cmd))
-    cmd.set_defaults(timezone="UTC")
+    cmd.set_defaults(timezone=defaults.TIMEZONE)
     return cmd
 
 

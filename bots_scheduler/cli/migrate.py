@@ -2,26 +2,25 @@
 datastore over (bots_scheduler/legacy/migrate.py does the copy)."""
 from __future__ import annotations
 
-from bots_scheduler.settings import UsageError, table_name
+from bots_scheduler.checks import table_name
+from bots_scheduler.errors import UsageError
+from bots_scheduler.settings import build_offline_settings
 
 
 def command_migrate(args) -> int:
-    from bots_scheduler.cli.transfer import offline_scheduler, transfer_settings
+    from bots_scheduler.cli.transfer import offline_scheduler
     from bots_scheduler.jobs.loader import JobRegistry
     from bots_scheduler.legacy import migrate
-    from bots_scheduler.legacy.source import Source, SourceError, SourceTables
+    from bots_scheduler.legacy.source import Source, SourceTables
 
     names = SourceTables(
         jobs=table_name("--from-jobs-table", args.from_jobs_table),
         executions=table_name("--from-executions-table", args.from_executions_table),
         logs=table_name("--from-logs-table", args.from_logs_table))
-    settings = transfer_settings(args)
+    settings = build_offline_settings(args)
     database = settings.database
-    try:
-        source = Source(args.source, names)
-        source.check()
-    except SourceError as exc:
-        raise UsageError(str(exc)) from None
+    source = Source(args.source, names)
+    source.check()          # SourceError: one line, exit 2
     try:
         refuse_same_tables(source, database, names)
         target = f"the {database.dbms} datastore {database.describe()}"

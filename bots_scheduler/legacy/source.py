@@ -24,6 +24,8 @@ from sqlalchemy import Column, MetaData, Table, inspect, select
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.types import NullType
 
+from bots_scheduler.errors import UsageError
+
 # ndscheduler/constants.py; 6 and 7 were added by the original Bots Scheduler (core/__init__.py)
 STATES = {0: "scheduled", 1: "running", 2: "stopping", 3: "stopped", 4: "failed",
           5: "succeeded", 6: "timeout", 7: "scheduled error"}
@@ -37,7 +39,7 @@ LOG_COLUMNS = ("job_id", "job_name", "event", "user", "created_time", "descripti
 BATCH = 500
 
 
-class SourceError(Exception):
+class SourceError(UsageError):
     """The source cannot be used at all (bad URL, unreachable, missing table): exit 2."""
 
 
@@ -124,14 +126,14 @@ class Source:
         query = select(*(table.c[name] for name in EXECUTION_COLUMNS)).order_by(
             table.c.scheduled_time, table.c.eid)
         for row in self._rows(query):
-            yield dict(zip(EXECUTION_COLUMNS, row))
+            yield dict(zip(EXECUTION_COLUMNS, row, strict=True))
 
     def log_rows(self):
         """Dicts of LOG_COLUMNS, oldest first."""
         table = self.logs
         query = select(*(table.c[name] for name in LOG_COLUMNS)).order_by(table.c.created_time)
         for row in self._rows(query):
-            yield dict(zip(LOG_COLUMNS, row))
+            yield dict(zip(LOG_COLUMNS, row, strict=True))
 
     def _rows(self, query):
         with self.engine.connect() as conn:

@@ -232,7 +232,9 @@ class JobScheduler:
             datastore.add_execution(eid, view, "scheduled", now,
                                     description=f"run now by {user}", hostname=runner.hostname,
                                     pid=runner.pid, conn=conn)
-            datastore.add_log(job_id, view["name"], "custom_run", user, f"execution {eid}",
+            # the bare execution id, as ndscheduler writes it: its web UI builds the link of
+            # the Logs tab's "Execution ID" column from it
+            datastore.add_log(job_id, view["name"], "custom_run", user, eid,
                               view["job_class_string"], conn=conn)
         options = {key: view.get(key) for key in jobspec.OPTION_FIELDS}
         # the run uses this view (JSON, so Celery can carry it) instead of reading the job again
