@@ -85,12 +85,14 @@ def test_reports_of_both_kinds_are_escaped_or_sanitised(server, workdir):
         conn.execute("UPDATE scheduler_execution SET result = ? WHERE eid = ?",
                      ('"<html><body><h2>Found</h2><script>alert(1)</script>'
                       '<img src=\\"https://tracker.example/x.png\\" onerror=\\"alert(2)\\">'
-                      '<ul><li>alice@example.com</li></ul></body></html>"', ORIGINAL_EID))
+                      '<ul><li>alice@example.com</li></ul><p style=\\"color:red\\">x</p>'
+                      '</body></html>"', ORIGINAL_EID))
     assert migrate(workdir, f"sqlite:///{old}").returncode == 0
     srv = server()
     kept = srv.get(f"/api/v1/executions/{ORIGINAL_EID}").json()["result"]
     assert "<h2>Found</h2>" in kept and "<li>alice@example.com</li>" in kept
     assert "<script" not in kept and "alert" not in kept and "tracker.example" not in kept
+    assert "style=" not in kept and "<p>x</p>" in kept
     assert 'class="bots-report"' in kept
     shown = {e["execution_id"]: e for e in MANIFEST["executions"]}
     succeeded = next(eid for eid, e in shown.items() if e["result"].startswith("[\n"))
