@@ -19,7 +19,7 @@ import bcrypt
 from passlib.apache import HtpasswdFile
 from passlib.context import CryptContext
 
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import InvalidInput, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def _bcrypt_input(password: str) -> bytes:
     return password.encode("utf-8", "surrogatepass")[:BCRYPT_MAX_BYTES]
 
 
-class HtpasswdError(ValueError):
+class HtpasswdError(InvalidInput):
     """The file cannot be used: missing, unreadable or malformed."""
 
 

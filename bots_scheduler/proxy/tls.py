@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 
 MAX_PEM_BYTES = 1 << 20
 OWN_CERTIFICATE_NAME = ".proxy-certificate.pem"

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from bots_scheduler.proxy import htpasswd
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 from tests.proxy.tools import htpasswd_tool
 
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from bots_scheduler.proxy import tls
 from bots_scheduler.proxy.process import ProxyProcess
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 from tests.proxy.conftest import SECRET, make_settings, users_file
 from tests.proxy.tools import (der, https, make_certificate, port_is_free, served_certificate,
                                wait_until)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bots_scheduler.datastore.store import LOG_EVENTS, STATES
-from bots_scheduler.scheduling.stop import ExecutionNotFound, NotStoppable, stop_execution
+from bots_scheduler.scheduling.stop import ExecutionNotFound, stop_execution
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 
@@ -13,7 +13,7 @@ class ExecutionsHandler(ApiHandler):
             execution = await self.blocking(app.datastore.get_execution, execution_id)
             hidden = app.registry.disabled_names()
             if execution is None or execution["job"].get("job_class_string") in hidden:
-                raise ApiError(404, f"no execution with id {execution_id!r}")
+                raise ExecutionNotFound(execution_id)
             self.reply(execution)
             return
         start, end = self.time_range()
@@ -40,13 +40,8 @@ class ExecutionsHandler(ApiHandler):
         """Stop a running or queued execution: 200 {"execution_id", "state"}."""
         if not execution_id:
             raise ApiError(405, "stop an execution with DELETE /api/v1/executions/{execution_id}")
-        try:
-            answer = await self.blocking(stop_execution, self.application_ctx, execution_id,
-                                         self.user)
-        except ExecutionNotFound:
-            raise ApiError(404, f"no execution with id {execution_id!r}") from None
-        except NotStoppable as exc:
-            raise ApiError(409, str(exc)) from None
+        answer = await self.blocking(stop_execution, self.application_ctx, execution_id,
+                                     self.user)
         self.reply(answer)
 
 
