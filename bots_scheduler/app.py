@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 
+from bots_scheduler.access.tokens import TokenStore
 from bots_scheduler.cluster.coordinator import Coordinator
 from bots_scheduler.cluster.jobstore import LeaderJobStore
 from bots_scheduler.cluster.tables import make_cluster_tables
@@ -24,7 +25,8 @@ from bots_scheduler.executions.lifecycle import Lifecycle
 from bots_scheduler.executions.retries import Retries
 from bots_scheduler.executions.runner import Runner
 from bots_scheduler.executions.states import ExecutionState
-from bots_scheduler.executions.steps import RECORD, PostRunSteps, resolve_data_files
+from bots_scheduler.executions.steps import (RECORD, PostRunSteps, SecretArguments,
+                                             resolve_data_files)
 from bots_scheduler.executions.stop import StopRequests
 from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.executors import make_executor
@@ -33,7 +35,10 @@ from bots_scheduler.metrics import Metrics
 from bots_scheduler.notifications.notifier import Notifier
 from bots_scheduler.retention import Retention
 from bots_scheduler.scheduling.jobviews import JobViews
-from bots_scheduler.scheduling.scheduler import JobScheduler, job_reader
+from bots_scheduler.scheduling.scheduler import (JobScheduler, job_reader, masked_view_of,
+                                                 secret_positions_of)
+from bots_scheduler.secrets import arguments as secret_args
+from bots_scheduler.secrets.store import SecretStore
 from bots_scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,8 @@ class Application:
         engine = self.datastore.engine
         cluster_tables = make_cluster_tables(database.jobs_table)
         self.registry = JobRegistry.discover(settings.jobs_dirs)
+        self.secrets = SecretStore(engine, database.jobs_table)
+        self.tokens = TokenStore(engine, database.jobs_table)
 
         # executions: their rows, and the one owner of their states
         self.executions = ExecutionStore(engine, self.datastore.tables, cluster_tables.firings)
@@ -70,23 +77,32 @@ class Application:
                                    executor=settings.executor,
                                    broker=_shown_broker(settings.broker))
 
-        # scheduling: the jobs table, the runner, the executor, APScheduler
+        # scheduling: the jobs table, the runner, the executor, APScheduler.  Job views (API
+        # answers, execution snapshots) show secret-typed arguments masked; the stored
+        # arguments travel only from the job store to the run.
+        secret_positions = secret_positions_of(self.registry)
+        view = masked_view_of(self.registry)
         job_store = LeaderJobStore(self.cluster.may_fire, engine=engine,
                                    tablename=database.jobs_table)
         self.steps = PostRunSteps()
-        self.runner = Runner(self.lifecycle, self.registry, data_dir=settings.data_dir,
-                             job_timeout=settings.job_timeout, job_lookup=job_reader(job_store),
-                             steps=self.steps, resolvers=[resolve_data_files])
+        self.runner = Runner(
+            self.lifecycle, self.registry, data_dir=settings.data_dir,
+            job_timeout=settings.job_timeout, job_lookup=job_reader(job_store, view),
+            steps=self.steps,
+            resolvers=[SecretArguments(self.secrets), resolve_data_files],
+            shown_arguments=lambda class_string, args: secret_args.mask(
+                args, secret_positions(class_string)))
         executor = make_executor(settings, self.lifecycle, self.registry, self.cluster.may_fire,
-                                 self.runner)
+                                 view, self.runner)
         self.scheduler = JobScheduler(settings, job_store, executor, self.registry,
                                       self.executions, self.lifecycle,
-                                      JobViews(engine, database.jobs_table))
+                                      JobViews(engine, database.jobs_table, secret_positions),
+                                      self.secrets.names)
         self.stops = StopRequests(self.executions, self.lifecycle,
                                   self.registry.disabled_names, self.runner.request_stop,
                                   self.scheduler.cancel_queued)
 
-        # after a run
+        # after a run, in this order (executions/steps.py)
         self.notifier = Notifier.from_settings(settings, self.executions)
         self.retention = Retention(self.executions, settings.retention_days, settings.keep_runs)
         self.metrics = Metrics(self.scheduler.list_jobs, self.runner.active,
@@ -99,9 +115,13 @@ class Application:
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.check()
+        # stored secrets that this process cannot open: stop before anything changes
+        self.secrets.check_key()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.create_tables()
+        self.secrets.create_table()
+        self.tokens.create_table()
         self.cluster.create_tables()
         self.data_files.synchronise(self.local_user)   # hand-copied or removed files
         # only executions of processes that are gone: other schedulers may share the datastore

@@ -151,10 +151,7 @@ class Lifecycle:
         renderer = run.renderer()
         outcome = run.outcome
         run.html = renderer.report(outcome.report)
-        description = outcome.description
-        if renderer.redact is not None:
-            description = renderer.redact(description)
-        columns = {"result": run.html, "description": description}
+        columns = {"result": run.html, "description": run.redact(outcome.description)}
         if outcome.data not in EMPTY_DATA:
             columns["data"] = data_to_json(outcome.data)
         if run.finished_time is not None:

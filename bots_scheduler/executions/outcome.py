@@ -58,9 +58,12 @@ class FinishedRun:
     # False once another attempt is queued (retries): the last attempt is the one told about
     final: bool = True
     may_retry: bool = True            # False while the process shuts down
-    # values that must never appear in a report, by name: {value: name} (CONTRACT §7); the
-    # argument resolvers fill it, the recording step's renderer shows [secret:NAME] instead
+    # values that must never appear in a report: {name: value} (CONTRACT §7); the argument
+    # resolvers fill it, the renderers of the report show [secret:NAME] instead
     sensitive: dict[str, str] = field(default_factory=dict)
+    # the arguments as the run was given them (secret references unresolved; the job view's
+    # secret-typed values are masked): what a retry runs with
+    pub_args: list = field(default_factory=list)
     # set by the recording step: whether the row took the final state, and the HTML stored
     recorded: bool = False
     html: str = ""
@@ -70,6 +73,11 @@ class FinishedRun:
     def renderer(self, image_source=None) -> Renderer:
         """The renderer of this run's report: its sensitive values shown as [secret:NAME]."""
         return Renderer(redact=redactor(self.sensitive), image_source=image_source)
+
+    def redact(self, text: str) -> str:
+        """``text`` (an error message, a log line) with this run's sensitive values hidden."""
+        redact = redactor(self.sensitive)
+        return redact(text) if redact is not None else text
 
     # -- shortcuts of the outcome, for steps and listeners ---------------------------------
     @property
@@ -98,15 +106,8 @@ class FinishedRun:
 
 
 def redactor(sensitive: dict[str, str]):
-    """``text -> text`` with each value of ``sensitive`` ({value: name}) replaced by
-    ``[secret:NAME]``, longest value first; None when there is nothing to hide."""
-    values = sorted((value for value in sensitive if value), key=len, reverse=True)
-    if not values:
-        return None
-
-    def redact(text: str) -> str:
-        for value in values:
-            if value in text:
-                text = text.replace(value, f"[secret:{sensitive[value]}]")
-        return text
-    return redact
+    """``text -> text`` with each value of ``sensitive`` ({name: value}) replaced by
+    ``[secret:NAME]`` (its HTML-escaped form too); None when there is nothing to hide."""
+    from bots_scheduler.secrets.redaction import Redactor
+    redactor_ = Redactor(sensitive)
+    return redactor_.text if redactor_ else None

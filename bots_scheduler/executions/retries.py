@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 RETRIED_STATES = (ExecutionState.FAILED, ExecutionState.TIMEOUT)
 DEFAULT_RETRY_DELAY = 60.0
 
-# queue(job, execution_id, run_at, extra run options): run the execution at run_at
-Queue = Callable[[dict, str, datetime, dict], None]
+# queue(job, execution_id, run_at, extra run options, pub_args): run the execution at run_at
+Queue = Callable[[dict, str, datetime, dict, list], None]
 
 
 def retries_of(job: dict) -> int:
@@ -54,7 +54,7 @@ class Retries:
             eid = self.lifecycle.create(job, ExecutionState.SCHEDULED,
                                         f"attempt {attempt} (retry of execution {first})",
                                         scheduled_time=run_at, attempt=attempt, first_eid=first)
-            self.queue(job, eid, run_at, {"attempt": attempt, "first_eid": first})
+            self.queue(job, eid, run_at, {"attempt": attempt, "first_eid": first}, run.pub_args)
         except Exception:
             log.exception("job %s: attempt %d could not be scheduled", job.get("job_id"),
                           attempt)

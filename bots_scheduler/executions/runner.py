@@ -37,7 +37,7 @@ class RunContext:
     execution_id: str
     stop_event: threading.Event = field(default_factory=threading.Event)
     timeout: float | None = None      # seconds this run may take (None: no limit)
-    # {value: name} of values never to show in a report (filled by argument resolvers)
+    # {name: value} of values never to show in a report (filled by argument resolvers)
     sensitive: dict[str, str] = field(default_factory=dict)
 
 
@@ -48,17 +48,21 @@ class Runner:
     """Runs executions in this process.
 
     ``job_lookup(job_id)``: the job as it is now (None: unknown); ``resolvers``: the argument
-    resolvers, in order; ``steps``: the post-run steps (executions/steps.py)."""
+    resolvers, in order; ``steps``: the post-run steps (executions/steps.py);
+    ``shown_arguments(job_class_string, pub_args)``: the arguments as a job view shows them
+    (secret-typed values masked), for a run whose job is no longer in the jobs table."""
 
     def __init__(self, lifecycle: Lifecycle, registry, *, data_dir: Path,
                  job_timeout: float | None, job_lookup: Callable[[str], dict | None],
                  steps: PostRunSteps, resolvers: list | None = None,
+                 shown_arguments: Callable[[str, list], list] = lambda _cs, args: list(args),
                  clock: Callable[[], datetime] | None = None):
         self.lifecycle = lifecycle
         self.registry = registry
         self.data_dir = Path(data_dir).resolve()
         self.job_timeout = job_timeout
         self.job_lookup = job_lookup
+        self.shown_arguments = shown_arguments
         self.steps = steps
         self.resolvers = list(resolvers) if resolvers is not None else [resolve_data_files]
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -92,7 +96,7 @@ class Runner:
             return None
         job = given_view or self.job_lookup(job_id) or {
             "job_id": job_id, "name": job_id, "job_class_string": job_class_string,
-            "pub_args": pub_args, **options}
+            "pub_args": self.shown_arguments(job_class_string, pub_args), **options}
         if klass is None:
             self._class_missing(job, job_class_string, execution_id)
             return None
@@ -113,7 +117,8 @@ class Runner:
                 self._stop_requests.discard(execution_id)
         finished = FinishedRun(execution_id, job_id, job, klass, outcome, attempt,
                                first_eid or execution_id, due, started, self.clock(),
-                               sensitive=dict(context.sensitive), may_retry=self.accepting)
+                               sensitive=dict(context.sensitive), pub_args=list(pub_args),
+                               may_retry=self.accepting)
         self.steps.run(finished)
         return finished
 

@@ -72,7 +72,26 @@ class PostRunSteps:
             raise ValueError(f"a post-run step named {name!r} exists already")
 
 
-# -- the resolver of ``file`` arguments ----------------------------------------------------------
+# -- the resolvers -------------------------------------------------------------------------------
+
+class SecretArguments:
+    """``{"secret": NAME}`` arguments become the secret's value, read here, in the process that
+    runs the job (CONTRACT §7); the values join the run's sensitive values, so that its report
+    shows ``[secret:NAME]`` instead.  ``secrets``: the SecretStore."""
+
+    def __init__(self, secrets):
+        self.secrets = secrets
+
+    def __call__(self, job_class, arguments: list, context) -> list:
+        from bots_scheduler.secrets.arguments import InvalidReference, MissingSecret, resolve
+        from bots_scheduler.secrets.keys import KeyUnavailable
+        try:
+            resolved, values = resolve(arguments, self.secrets)
+        except (MissingSecret, KeyUnavailable, InvalidReference) as exc:
+            raise ArgumentError(str(exc)) from None
+        context.sensitive.update(values)
+        return resolved
+
 
 def resolve_data_files(job_class, arguments: list, context) -> list:
     """``file`` arguments become absolute paths inside the data folder."""

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bots_scheduler.errors import Conflict, NotFound
 from bots_scheduler.executions.lifecycle import Lifecycle
 from bots_scheduler.executions.states import ExecutionState
 from bots_scheduler.executions.store import ExecutionStore
 
 
-class ExecutionNotFound(LookupError):
-    pass
+class ExecutionNotFound(NotFound):
+    def __init__(self, execution_id: str):
+        super().__init__(f"no execution with id {execution_id!r}")
+        self.execution_id = execution_id
 
 
-class NotStoppable(Exception):
-    """The execution has already ended: HTTP 409."""
+class NotStoppable(Conflict):
+    """The execution has already ended."""
 
 
 class StopRequests:

@@ -238,6 +238,19 @@ class ExecutionStore:
                 conn.execute(delete(table).where(table.c.id.in_(ids)))
         return len(ids)
 
+    # -- rows copied from another datastore (bots-scheduler migrate) ---------------------------
+    def copy_executions(self, rows: list[dict]) -> None:
+        """Insert executions as they were elsewhere (their ids and times), in one transaction."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.executions), rows)
+
+    def copy_logs(self, rows: list[dict]) -> None:
+        """Insert audit entries as they were elsewhere (their times), in one transaction."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.logs), rows)
+
     # -- audit log ---------------------------------------------------------------------------
     def add_log(self, job_id: str, job_name: str, event: str, user: str,
                 description: str = "", job_class_string: str = "", conn=None) -> None:

@@ -16,19 +16,22 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.executors.base import BaseExecutor
 
 from bots_scheduler.executions.lifecycle import Lifecycle
-from bots_scheduler.scheduling import jobspec
 
 log = logging.getLogger(__name__)
 
 
 class FiringExecutor(BaseExecutor):
-    """``may_fire()``: whether this scheduler may fire jobs now (it holds the lease)."""
+    """``may_fire()``: whether this scheduler may fire jobs now (it holds the lease);
+    ``view(job)``: the API's Job object of an APScheduler job (secret values masked), kept
+    with the execution."""
 
-    def __init__(self, lifecycle: Lifecycle, registry, may_fire: Callable[[], bool]):
+    def __init__(self, lifecycle: Lifecycle, registry, may_fire: Callable[[], bool],
+                 view: Callable[[object], dict]):
         super().__init__()
         self.lifecycle = lifecycle
         self.registry = registry
         self.may_fire = may_fire
+        self.view = view
 
     # -- to implement ------------------------------------------------------------------------
     def dispatch(self, job, pending: list[tuple[str, datetime | None]]) -> None:
@@ -68,7 +71,7 @@ class FiringExecutor(BaseExecutor):
         klass = self.registry.get(job.args[0])
         if klass is not None and not klass.is_enabled():
             return None
-        eid = self.lifecycle.record_firing(job.id, run_time, jobspec.job_view(job))
+        eid = self.lifecycle.record_firing(job.id, run_time, self.view(job))
         if eid is None:
             log.info('job "%s" due at %s was already fired (another scheduler, or before a '
                      'restart); not fired again', job.name, run_time.isoformat())

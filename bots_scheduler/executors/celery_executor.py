@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 class CeleryExecutor(FiringExecutor):
-    def __init__(self, lifecycle, registry, may_fire, broker: str):
-        super().__init__(lifecycle, registry, may_fire)
+    def __init__(self, lifecycle, registry, may_fire, view, broker: str):
+        super().__init__(lifecycle, registry, may_fire, view)
         self.broker = broker
         self.celery = make_celery(self.broker)
 

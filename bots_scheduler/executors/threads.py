@@ -12,8 +12,8 @@ log = logging.getLogger(__name__)
 
 
 class ThreadsExecutor(FiringExecutor):
-    def __init__(self, lifecycle, registry, may_fire, runner, pool_size: int):
-        super().__init__(lifecycle, registry, may_fire)
+    def __init__(self, lifecycle, registry, may_fire, view, runner, pool_size: int):
+        super().__init__(lifecycle, registry, may_fire, view)
         self.runner = runner
         self._pool = concurrent.futures.ThreadPoolExecutor(pool_size, thread_name_prefix="job")
 

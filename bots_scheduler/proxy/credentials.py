@@ -38,11 +38,19 @@ class Authenticator:
         self._pending: dict[bytes, asyncio.Future] = {}
         self._dummy_hash = None
 
-    async def check(self, user: str, password: str) -> bool:
+    def attempt_key(self, user: str, password: str) -> bytes:
+        """What identifies these credentials (a keyed hash; the limiter counts attempts by it)."""
+        return self._cache_key(user, password)
+
+    def remembered(self, key: bytes) -> bool:
+        """Verified a short while ago (and the file has not changed since)."""
         self.refresh()
-        key = self._cache_key(user, password)
         expiry = self._verified.get(key)
-        if expiry is not None and expiry > self.clock():
+        return expiry is not None and expiry > self.clock()
+
+    async def check(self, user: str, password: str) -> bool:
+        key = self._cache_key(user, password)
+        if self.remembered(key):
             return True
         pending = self._pending.get(key)
         if pending is None:
@@ -68,6 +76,9 @@ class Authenticator:
             self._entries = None  # fail closed: nobody gets in with a file we cannot read
             log.error("htpasswd: %s; refusing every login until it is fixed", exc)
             return
+        if self._generation > 1:  # at start-up the launcher has warned already
+            for user in htpasswd.weak_users(self._entries):
+                log.warning(htpasswd.WEAK_WARNING, user)
         for user in htpasswd.unsupported_users(self._entries):
             log.warning("htpasswd: the entry of %r is in an unsupported format and can never "
                         "log in (use bcrypt: `htpasswd -B` or `bots-scheduler passwd`)", user)
@@ -92,17 +103,14 @@ class Authenticator:
 
     def _verify_hash(self, password: str, stored) -> bool:
         """Runs on a worker thread. Unknown users cost as much as known ones (no timing hint)."""
-        if stored is None or not htpasswd.hash_context.identify(stored, required=False):
-            htpasswd.hash_context.verify(password, self._dummy())
+        if htpasswd.scheme_of(stored) is None:
+            htpasswd.verify(password, self._dummy())
             return False
-        try:
-            return htpasswd.hash_context.verify(password, stored)
-        except ValueError:  # malformed hash in a known format
-            return False
+        return htpasswd.verify(password, stored)
 
     def _dummy(self):
         if self._dummy_hash is None:
-            self._dummy_hash = htpasswd.hash_context.hash(secrets.token_hex(16))
+            self._dummy_hash = htpasswd.hash_password(secrets.token_hex(16))
         return self._dummy_hash
 
     def _remember(self, key: bytes) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bots_scheduler.errors import InvalidInput
 from bots_scheduler.scheduling.triggers import CronTrigger
+from bots_scheduler.secrets.arguments import mask
 
 CRON_FIELDS = ("second", "minute", "hour", "day", "week", "day_of_week", "month")
 API_CRON_FIELDS = ("month", "week", "day", "day_of_week", "hour", "minute")
@@ -20,8 +22,8 @@ MAX_NAME = 255
 MAX_ARGS = 100
 
 
-class InvalidJob(ValueError):
-    """A request body that does not describe a valid job: HTTP 400 with this message."""
+class InvalidJob(InvalidInput):
+    """A request body that does not describe a valid job."""
 
 
 def _cron_value(body: dict, name: str, current: dict | None) -> str:
@@ -112,9 +114,12 @@ def trigger_fields(trigger: CronTrigger) -> dict:
     return {field.name: str(field) for field in trigger.fields if field.name in CRON_FIELDS}
 
 
-def job_view(job) -> dict:
-    """The API's Job object for an APScheduler job."""
+def job_view(job, secret_positions=()) -> dict:
+    """The API's Job object for an APScheduler job; the plain values of the arguments at
+    ``secret_positions`` (declared ``'type': 'secret'``) are shown as a mask."""
     job_class_string, job_id, *pub_args = job.args
+    if secret_positions:
+        pub_args = mask(pub_args, secret_positions)
     fields = trigger_fields(job.trigger)
     next_run: datetime | None = job.next_run_time
     view = {

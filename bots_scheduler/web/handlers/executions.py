@@ -1,20 +1,23 @@
 """/api/v1/executions (list, one, run now, stats) and /api/v1/logs."""
 from __future__ import annotations
 
+from bots_scheduler.access.roles import OPERATOR, VIEWER
 from bots_scheduler.executions.states import NAMES as STATES
-from bots_scheduler.executions.stop import ExecutionNotFound, NotStoppable
+from bots_scheduler.executions.stop import ExecutionNotFound
 from bots_scheduler.executions.store import LOG_EVENTS
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 
 class ExecutionsHandler(ApiHandler):
+    roles = {"get": VIEWER, "post": OPERATOR, "delete": OPERATOR}
+
     async def get(self, execution_id=None):
         app = self.application_ctx
         if execution_id:
             execution = await self.blocking(app.executions.get, execution_id)
             hidden = app.registry.disabled_names()
             if execution is None or execution["job"].get("job_class_string") in hidden:
-                raise ApiError(404, f"no execution with id {execution_id!r}")
+                raise ExecutionNotFound(execution_id)
             self.reply(execution)
             return
         start, end = self.time_range()
@@ -41,17 +44,14 @@ class ExecutionsHandler(ApiHandler):
         """Stop a running or queued execution: 200 {"execution_id", "state"}."""
         if not execution_id:
             raise ApiError(405, "stop an execution with DELETE /api/v1/executions/{execution_id}")
-        try:
-            answer = await self.blocking(self.application_ctx.stops.stop, execution_id,
-                                         self.user)
-        except ExecutionNotFound:
-            raise ApiError(404, f"no execution with id {execution_id!r}") from None
-        except NotStoppable as exc:
-            raise ApiError(409, str(exc)) from None
+        answer = await self.blocking(self.application_ctx.stops.stop, execution_id,
+                                     self.user)
         self.reply(answer)
 
 
 class ExecutionStatsHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     async def get(self):
         app = self.application_ctx
         start, end = self.time_range()
@@ -61,6 +61,8 @@ class ExecutionStatsHandler(ApiHandler):
 
 
 class LogsHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     async def get(self):
         app = self.application_ctx
         start, end = self.time_range()

@@ -4,23 +4,29 @@ from __future__ import annotations
 from datetime import datetime
 
 from bots_scheduler import __version__
+from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.executions.states import ACTIVE_NAMES, NAMES
-from bots_scheduler.scheduling.jobspec import CRON_FIELDS, InvalidJob, build_trigger
-from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+from bots_scheduler.scheduling.jobspec import CRON_FIELDS, build_trigger
+from bots_scheduler.web.handlers.base import ApiHandler
 
 PREVIEW_COUNT = 5
 
 
 class InfoHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     def get(self):
         app = self.application_ctx
         self.reply({"version": __version__, "timezone": app.settings.timezone,
-                    "user": self.user, "local": app.proxy_secret is None,
+                    "user": self.user, "role": self.role,
+                    "local": app.proxy_secret is None,
                     # the UI takes the execution states from here, not from a copy
                     "states": list(NAMES), "active_states": list(ACTIVE_NAMES)})
 
 
 class CronPreviewHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     def get(self):
         app = self.application_ctx
         fields = {}
@@ -28,10 +34,7 @@ class CronPreviewHandler(ApiHandler):
             value = (self.get_query_argument(name, "") or "").strip()
             fields[name] = value or ("0" if name == "second" else "*")
         tz_name = self.get_query_argument("timezone", "") or app.settings.timezone
-        try:
-            trigger = build_trigger(fields, tz_name)
-        except InvalidJob as exc:
-            raise ApiError(400, str(exc)) from None
+        trigger = build_trigger(fields, tz_name)     # InvalidJob: 400
         times, previous = [], None
         now = datetime.now(trigger.timezone)
         for _ in range(PREVIEW_COUNT):
