@@ -18,10 +18,12 @@ from bots_scheduler.executions.outcome import FinishedRun
 from bots_scheduler.executions.retries import Retries
 from bots_scheduler.executions.runner import Runner
 from bots_scheduler.executions.states import ExecutionState
-from bots_scheduler.executions.steps import RECORD, ArgumentError, PostRunSteps
+from bots_scheduler.executions.steps import RECORD, ArgumentError, PostRunSteps, SecretArguments
 from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.jobs.loader import JobRegistry
 from bots_scheduler.jobs.report import Report
+from bots_scheduler.secrets.keys import KeySource
+from bots_scheduler.secrets.store import SecretStore
 from bots_scheduler.settings import DatabaseSettings
 
 S = ExecutionState
@@ -290,7 +292,7 @@ def test_a_step_before_recording_may_fail_the_run(parts):
 
 def test_a_resolver_replaces_arguments_and_its_values_are_redacted_in_the_report(parts):
     def secrets(job_class, arguments, context):
-        context.sensitive["s3cr3t-value"] = "API_KEY"
+        context.sensitive["API_KEY"] = "s3cr3t-value"
         return ["key is s3cr3t-value" if a == {"secret": "API_KEY"} else a for a in arguments]
 
     def refuse(job_class, arguments, context):
@@ -307,10 +309,26 @@ def test_a_resolver_replaces_arguments_and_its_values_are_redacted_in_the_report
     assert stored["state"] == "failed" and stored["description"] == "no such secret"
 
 
+def test_secret_arguments_reach_the_job_and_never_its_report_or_description(parts, tmp_path):
+    secrets = SecretStore(parts.store.engine, "scheduler_jobs",
+                          KeySource(tmp_path / "secret.key", environ={}))
+    secrets.create_table()
+    secrets.create("API_KEY", "hunter2-very-secret")
+    parts.runner.resolvers.insert(0, SecretArguments(secrets))
+    finished = run(parts, "Finder", {"secret": "API_KEY"})
+    assert finished.data == {"found": ["hunter2-very-secret"]}
+    stored = row(parts, finished)
+    assert "hunter2-very-secret" not in stored["result"] and "[secret:API_KEY]" in stored["result"]
+    assert finished.pub_args == [{"secret": "API_KEY"}]     # a retry resolves it again
+    failed = row(parts, run(parts, "Finder", {"secret": "GONE"}))
+    assert failed["state"] == "failed" and "GONE" in failed["description"]
+    assert "Bad argument" in failed["result"]
+
+
 def test_a_failed_run_with_retries_left_queues_the_next_attempt_and_is_not_final(parts):
     queued = []
     parts.steps.append("retry", Retries(parts.lifecycle,
-                                        lambda job, eid, at, extra: queued.append((eid, extra))))
+                                        lambda job, eid, at, extra, args: queued.append((eid, extra))))
     first = run(parts, "Crashes", retries=1, retry_delay=0)
     assert first.final is False
     ((eid, extra),) = queued
