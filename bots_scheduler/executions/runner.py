@@ -41,8 +41,6 @@ class RunContext:
     sensitive: dict[str, str] = field(default_factory=dict)
 
 
-JobContext = RunContext     # the name before the executions package
-
 
 class Runner:
     """Runs executions in this process.
