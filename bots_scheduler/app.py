@@ -8,6 +8,8 @@ from typing import Callable
 from bots_scheduler.cluster.coordinator import Coordinator
 from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.findings.recording import FindingRecorder
+from bots_scheduler.findings.store import FindingStore
 from bots_scheduler.jobs.loader import JobRegistry
 from bots_scheduler.metrics import Metrics
 from bots_scheduler.notifications.notifier import Notifier
@@ -30,12 +32,16 @@ class Application:
         self.local_user = _local_user()
         pool = settings.threadpool_size + settings.max_workers + 2
         self.datastore = Datastore(settings.database, pool_size=pool)
+        self.findings = FindingStore(self.datastore.engine, settings.database.findings_table)
         self.registry = JobRegistry.discover(settings.jobs_dirs)
         self.data_files = DataFiles(settings.data_dir, self.datastore, settings.max_file_size)
         self.runner = Runner(self)
         self.scheduler = JobScheduler(self)
         self.cluster = Coordinator(self, role)     # a scheduler, or a Celery worker
         self.run_listeners: list[Callable[[RunOutcome], None]] = []
+        # first: the steps after it (e-mail, alerts) read what it recorded
+        self.finding_recorder = FindingRecorder(self.findings)
+        self.run_listeners.append(self.finding_recorder.on_run_finished)
         self.notifier = Notifier.from_settings(settings, self.datastore)
         self.run_listeners.append(self.notifier.on_run_finished)
         self.metrics = Metrics(self)
@@ -47,6 +53,7 @@ class Application:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.check()
         self.datastore.create_tables()
+        self.findings.create_tables()
         self.cluster.create_tables()
         self.data_files.synchronise(self.local_user)   # hand-copied or removed files
         # only executions of processes that are gone: other schedulers may share the datastore

@@ -33,6 +33,7 @@ class DatabaseSettings:
     jobs_table: str = "scheduler_jobs"
     files_table: str = "scheduler_files"
     logs_table: str = "scheduler_jobauditlog"
+    findings_table: str = "scheduler_findings"
 
     @property
     def sqlite_path(self) -> Path | None:

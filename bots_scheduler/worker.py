@@ -33,6 +33,7 @@ class WorkerService:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             app.datastore.check()
             app.datastore.create_tables()
+            app.findings.create_tables()
             app.cluster.create_tables()
         except DatastoreUnavailable as exc:
             raise UsageError(str(exc)) from None

@@ -105,6 +105,9 @@ def drop_server_tables(database) -> None:
         store.tables.metadata.drop_all(store.engine, checkfirst=True)
         from bots_scheduler.cluster.tables import make_cluster_tables
         make_cluster_tables(database.jobs_table).metadata.drop_all(store.engine, checkfirst=True)
+        from bots_scheduler.findings.tables import make_finding_tables
+        make_finding_tables(database.findings_table).metadata.drop_all(store.engine,
+                                                                       checkfirst=True)
     except DatastoreUnavailable as exc:
         raise UsageError(str(exc)) from None
     except SQLAlchemyError as exc:

@@ -7,16 +7,21 @@ a report saying which value is wrong, and its run records nothing (``InvalidFind
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Mapping
 
 from bots_scheduler.jobs.base import JobFailed
-from bots_scheduler.jobs.report import ReportItem, _esc, _render_value
+from bots_scheduler.jobs.report import Data, ReportItem
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 STATES = ("open", "gone")
 CHANGES = ("new", "changed", "unchanged", "gone")
 MAX_IDENTITY_CHARS = 512
+
+
+def _escape(value) -> str:
+    return html.escape(value if isinstance(value, str) else str(value), quote=True)
 
 
 class InvalidFinding(JobFailed):
@@ -70,14 +75,18 @@ class Finding(ReportItem):
         text = json.dumps([self.title, self.severity, self.details_json], ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def render(self) -> str:
-        title = f' <span class="finding-title">{_esc(self.title)}</span>' if self.title else ""
-        details = (f'<div class="report-data">{_render_value(self.details)}</div>'
-                   if self.details else "")
+    def render(self, renderer=None) -> str:
+        # every string through the renderer (escaped, and redacted when it redacts)
+        text = renderer.text if renderer is not None else _escape
+        title = f' <span class="finding-title">{text(self.title)}</span>' if self.title else ""
+        details = ""
+        if self.details:
+            data = Data(self.details)
+            details = data.render(renderer) if renderer is not None else data.render()
         return (f'<div class="report-finding severity-{self.severity}">'
                 f'<span class="finding-severity">{self.severity}</span> '
-                f'<span class="finding-kind">{_esc(self.kind)}</span> '
-                f'<code class="finding-key">{_esc(self.key)}</code>{title}{details}</div>')
+                f'<span class="finding-kind">{text(self.kind)}</span> '
+                f'<code class="finding-key">{text(self.key)}</code>{title}{details}</div>')
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "key": self.key, "title": self.title,
