@@ -95,6 +95,7 @@ def fill(path: Path, stored: int) -> None:
                 batch = []
         if batch:
             conn.execute(sqlalchemy.insert(table), batch)
+    store.rebuild_counts()
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
     print(f"filled {stored:,} findings in {time.perf_counter() - started:.0f} s")

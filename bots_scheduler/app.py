@@ -5,6 +5,8 @@ import getpass
 import logging
 from typing import Callable
 
+from bots_scheduler.alerts.profiles import load_alert_config
+from bots_scheduler.alerts.sender import AlertSender
 from bots_scheduler.cluster.coordinator import Coordinator
 from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
@@ -44,6 +46,9 @@ class Application:
         self.run_listeners.append(self.finding_recorder.on_run_finished)
         self.notifier = Notifier.from_settings(settings, self.datastore)
         self.run_listeners.append(self.notifier.on_run_finished)
+        self.alerts = AlertSender(load_alert_config(settings.alert_config,
+                                                    settings.alert_profiles), self.datastore)
+        self.run_listeners.append(self.alerts.on_run_finished)
         self.metrics = Metrics(self)
         self.run_listeners.append(self.metrics.on_run_finished)
         self.retention = Retention(self.datastore, settings.retention_days, settings.keep_runs)
@@ -65,6 +70,7 @@ class Application:
     def start(self) -> None:
         self.runner.install()
         self.notifier.start()
+        self.alerts.start()
         self.scheduler.start()
         self.retention.start()
         self.cluster.start()
@@ -82,6 +88,7 @@ class Application:
             log.warning("%d execution(s) still running after %gs recorded as stopped",
                         len(left), grace)
         self.notifier.stop()
+        self.alerts.stop()
         self.cluster.stop()
         self.datastore.dispose()
 

@@ -54,6 +54,8 @@ class Settings:
     port: int = 8888
     smtp_config: Path = Path("conf/smtp.ini")
     smtp_profiles: tuple[str, ...] = ()
+    alert_config: Path = Path("conf/alerts.ini")
+    alert_profiles: tuple[str, ...] = ()
     job_coalesce: bool = True
     job_max_instances: int = 3
     job_misfire: int = 3600
@@ -270,6 +272,8 @@ def build_run_settings(args) -> Settings:
         port=port,
         smtp_config=Path(args.smtp_config),
         smtp_profiles=tuple(args.smtp_profile or ()),
+        alert_config=Path(args.alert_config),
+        alert_profiles=tuple(args.alert_profile or ()),
         job_coalesce=args.job_coalesce,
         job_max_instances=positive_int("--job-max-instances", args.job_max_instances),
         job_misfire=positive_int("--job-misfire", args.job_misfire),
@@ -286,6 +290,8 @@ def build_run_settings(args) -> Settings:
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now
+    from bots_scheduler.alerts.profiles import load_alert_config
+    load_alert_config(settings.alert_config, settings.alert_profiles)   # bad alerts: exit 2
     return settings
 
 
@@ -324,6 +330,8 @@ def build_worker_settings(args) -> Settings:
         local=True,
         smtp_config=Path(args.smtp_config),
         smtp_profiles=tuple(args.smtp_profile or ()),
+        alert_config=Path(args.alert_config),
+        alert_profiles=tuple(args.alert_profile or ()),
         threadpool_size=positive_int("--concurrency", args.concurrency),
         timezone=timezone_name(args.timezone),
         job_timeout=job_timeout(getattr(args, "job_timeout", "86400")),
@@ -334,4 +342,6 @@ def build_worker_settings(args) -> Settings:
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now
+    from bots_scheduler.alerts.profiles import load_alert_config
+    load_alert_config(settings.alert_config, settings.alert_profiles)   # bad alerts: exit 2
     return settings

@@ -49,6 +49,11 @@ def add_notification_options(parser):
                         help="SMTP INI file")
     notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
                         help="profile(s) (INI sections) to notify")
+    notify.add_argument("--alert-config", dest="alert_config", default="conf/alerts.ini",
+                        help="alert INI file (Apprise URLs and events per profile)")
+    notify.add_argument("--alert-profile", dest="alert_profile", nargs="*", default=None,
+                        help="alert profile(s) (INI sections) told of every job's runs, unless "
+                             "a job names its own alert_profiles (default: none)")
     return notify
 
 
@@ -191,6 +196,15 @@ def build_smtp_test_parser(sub):
     return cmd
 
 
+def build_alert_test_parser(sub):
+    text = "send a test alert through an alert profile (every URL of it)"
+    cmd = sub.add_parser("alert-test", help=text, description=text, formatter_class=_Formatter)
+    cmd.add_argument("profile", metavar="PROFILE", help="profile (INI section) to test")
+    cmd.add_argument("--alert-config", dest="alert_config", default="conf/alerts.ini",
+                     help="alert INI file")
+    return cmd
+
+
 def build_passwd_parser(sub):
     text = "add a user of the authentication proxy, or change a password (bcrypt)"
     cmd = sub.add_parser("passwd", help=text, description=text, formatter_class=_Formatter)
@@ -241,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     build_destroy_parser(sub, "reset", "clean, then restore conf/*.ini from the templates "
                                        "where missing")
     build_smtp_test_parser(sub)
+    build_alert_test_parser(sub)
     build_passwd_parser(sub)
     build_transfer_parsers(sub)
     build_worker_parser(sub)

@@ -19,7 +19,7 @@ from bots_scheduler.settings import (UsageError, build_run_settings, data_direct
 
 log = logging.getLogger("bots_scheduler")
 
-TEMPLATES = ("db.ini", "smtp.ini")
+TEMPLATES = ("db.ini", "smtp.ini", "alerts.ini")
 
 
 def main(argv=None) -> int:
@@ -146,8 +146,13 @@ def command_passwd(args) -> int:
     return change_password(args)
 
 
+def command_alert_test(args) -> int:
+    from bots_scheduler.alerts.test import command_alert_test as send_test
+    return send_test(args)
+
+
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
-            "smtp-test": command_smtp_test, "passwd": command_passwd,
+            "smtp-test": command_smtp_test, "alert-test": command_alert_test, "passwd": command_passwd,
             "export": command_export, "import": command_import, "worker": command_worker}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from bots_scheduler.findings.item import collect_findings
+from bots_scheduler.jobs.report import Section, Subsection, Table, Text
 from bots_scheduler.findings.store import FindingStore, Recorded
 
 log = logging.getLogger(__name__)
@@ -42,3 +43,23 @@ class FindingRecorder:
             log.exception("findings: execution %s of job %s not recorded",
                           outcome.execution_id, outcome.job_id)
             outcome.findings = None
+
+
+SECTION_TITLE = "Findings: what changed since the previous successful run"
+
+
+def changes_section(recorded: Recorded) -> Section:
+    """The report items listing a recorded run's new, changed and gone findings (the e-mail of
+    the "only what is new" mode)."""
+    counts = recorded.counts
+    items = [Text(f"{counts.new} new, {counts.changed} changed, {counts.gone} gone, "
+                  f"{counts.unchanged} unchanged.")]
+    if recorded.new:
+        items.append(Subsection("New", *recorded.new))
+    if recorded.changed:
+        items.append(Subsection("Changed", *recorded.changed))
+    if recorded.gone:
+        items.append(Subsection("Gone", Table(
+            [[g["severity"], g["kind"], g["key"], g["title"] or ""] for g in recorded.gone],
+            headers=["severity", "kind", "key", "title"])))
+    return Section(SECTION_TITLE, *items)

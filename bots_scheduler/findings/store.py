@@ -50,6 +50,9 @@ class Recorded:
     new: tuple[Finding, ...] = ()
     changed: tuple[Finding, ...] = ()
     gone: tuple[dict, ...] = ()           # {"kind", "key", "title", "severity"}
+    # False: the run reported no finding and its job had none open (a job that does not
+    # use findings): nothing was written
+    used: bool = True
 
 
 class FindingStore:
@@ -94,7 +97,7 @@ class FindingStore:
                 select(f.c.ident, f.c.digest, f.c.state, f.c.kind, f.c.fkey, f.c.title,
                        f.c.severity).where(f.c.job_id == job_id))}
             if not findings and not any(row[2] == "open" for row in known.values()):
-                return Recorded(RunCounts())    # a job that records no findings: no row
+                return Recorded(RunCounts(), used=False)   # a job without findings: no row
             inserts, renewed, changed_rows, unchanged, history = [], [], [], [], []
             new_items, changed_items = [], []
             reported = set()
@@ -161,12 +164,32 @@ class FindingStore:
                                      event_time=seen))
             if history:
                 conn.execute(insert(h), history)
+            self._refresh_counts(conn, [job_id])
             counts = RunCounts(len(new_items), len(changed_items), len(unchanged), len(gone))
             conn.execute(insert(runs).values(eid=eid, job_id=job_id, recorded_time=seen,
                                              **counts.as_dict()))
         return Recorded(counts, tuple(new_items), tuple(changed_items),
                         tuple({"kind": row[3], "key": row[4], "title": row[5],
                                "severity": row[6]} for row in gone))
+
+    def rebuild_counts(self) -> None:
+        """Rewrite every job's counts (after rows were written other than by ``record``)."""
+        f = self.tables.findings
+        with self.engine.begin() as conn:
+            jobs = list(conn.execute(select(f.c.job_id).distinct()).scalars())
+            self._refresh_counts(conn, jobs)
+
+    def _refresh_counts(self, conn, job_ids) -> None:
+        """Rewrite the per-job counts (kind, state, severity) from the findings table."""
+        f, c = self.tables.findings, self.tables.counts
+        for chunk in _chunks(list(job_ids)):
+            conn.execute(delete(c).where(c.c.job_id.in_(chunk)))
+            conn.execute(insert(c).from_select(
+                ["job_id", "job_class_string", "kind", "state", "severity", "n"],
+                select(f.c.job_id, func.max(f.c.job_class_string), f.c.kind, f.c.state,
+                       f.c.severity, func.count())
+                .where(f.c.job_id.in_(chunk))
+                .group_by(f.c.job_id, f.c.kind, f.c.state, f.c.severity)))
 
     # -- reading -------------------------------------------------------------------------------
     def run_counts(self, eids) -> dict[str, dict]:
@@ -208,10 +231,22 @@ class FindingStore:
                                 .limit(limit).offset(offset)).all()
             if offset == 0 and len(rows) < limit:
                 total = len(rows)
+            elif since is None:
+                total = self._counted(conn, job_id, state, kind, severity, hidden_classes)
             else:
                 total = int(conn.execute(select(func.count()).select_from(f)
                                          .where(condition)).scalar() or 0)
         return [finding_dict(row) for row in rows], total
+
+    def _counted(self, conn, job_id, state, kind, severity, hidden_classes) -> int:
+        c = self.tables.counts
+        where = [c.c[name] == value for name, value in (
+            ("job_id", job_id), ("state", state), ("kind", kind), ("severity", severity))
+            if value]
+        if hidden_classes:
+            where.append(c.c.job_class_string.not_in(list(hidden_classes)))
+        return int(conn.execute(select(func.coalesce(func.sum(c.c.n), 0))
+                                .where(and_(True, *where))).scalar() or 0)
 
     def get_finding(self, ident: str, hidden_classes=()) -> dict | None:
         """One finding with its history (newest first; runs that saw it unchanged left out)."""
@@ -291,13 +326,14 @@ class FindingStore:
         deleted = 0
         while True:
             with self.engine.begin() as conn:
-                idents = list(conn.execute(select(f.c.ident)
-                                           .where(f.c.state == "gone",
-                                                  f.c.event_time < cutoff)
-                                           .limit(batch)).scalars())
+                rows = conn.execute(select(f.c.ident, f.c.job_id)
+                                    .where(f.c.state == "gone", f.c.event_time < cutoff)
+                                    .limit(batch)).all()
+                idents = [row[0] for row in rows]
                 if idents:
                     conn.execute(delete(h).where(h.c.ident.in_(idents)))
                     conn.execute(delete(f).where(f.c.ident.in_(idents)))
+                    self._refresh_counts(conn, {row[1] for row in rows})
             deleted += len(idents)
             if len(idents) < batch:
                 return deleted

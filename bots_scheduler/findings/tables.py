@@ -8,6 +8,9 @@
   unchanged, gone) and, for new and changed, the values the run reported.
 - ``<name>_runs``: one row per recorded run with its counts (the Reports list shows them for
   hundreds of runs at once, which counting the history would not do quickly).
+- ``<name>_counts``: how many findings each job has per kind, state and severity, rewritten for
+  the job each time it is recorded: the ``total`` of a list answer is a sum of a few of these
+  rows instead of a COUNT over a million findings (200 ms on SQLite).
 
 This package is the only writer of the three.  A finding's row is keyed by ``ident``, a digest of
 (job, kind, key) (see ``item.identity``), so that the key needs no index of its own.
@@ -31,6 +34,7 @@ class FindingTables:
     findings: Table
     history: Table
     runs: Table
+    counts: Table
 
 
 def make_finding_tables(name: str, metadata: MetaData | None = None) -> FindingTables:
@@ -87,4 +91,16 @@ def make_finding_tables(name: str, metadata: MetaData | None = None) -> FindingT
         Column("gone", Integer, nullable=False, default=0),
         Index(f"ix_{name}_r_job", "job_id", "recorded_time"),
     )
-    return FindingTables(metadata, findings, history, runs)
+    counts = Table(
+        f"{name}_counts", metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("job_id", String(191), nullable=False),
+        Column("job_class_string", String(255), nullable=False, default=""),
+        Column("kind", String(512), nullable=False),
+        Column("state", String(8), nullable=False),
+        Column("severity", String(16), nullable=False),
+        Column("n", Integer, nullable=False),
+        Index(f"ix_{name}_c_job", "job_id"),
+    )
+    return FindingTables(metadata, findings, history, runs, counts)

@@ -76,6 +76,10 @@ def _schemas() -> dict:
     cron = {name: {"type": "string", "example": "*"} for name in (*API_CRON_FIELDS, "second")}
     options = {
         "notify_changes": {"type": "boolean", "nullable": True},
+        "alert_profiles": {"type": "array", "nullable": True, "maxItems": 20,
+                           "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                           "description": "Alert profiles told of this job's runs (null: "
+                                          "the server's --alert-profile)"},
         **{key: {"type": "integer" if key == "retries" else "number", "nullable": True,
                  "minimum": low, "maximum": high} for key, (low, high) in OPTION_LIMITS.items()},
     }
@@ -103,6 +107,9 @@ def _schemas() -> dict:
         "description": {"type": "string"}, "result": {"type": "string",
                                                       "description": "The HTML report"},
         "task_id": {"type": "string"}, "notifications": {"type": "array", "items": {}},
+        "alerts": {"type": "array", "description": "Per alert profile: profile, status "
+                                                   "(queued, retrying, sent, failed), message, "
+                                                   "events", "items": {"type": "object"}},
         "attempt": {"type": "integer", "description": "1 for the first run, 2 for the first "
                                                       "retry..."},
         "first_execution_id": {"type": "string",
