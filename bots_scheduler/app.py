@@ -51,7 +51,8 @@ class Application:
         self.run_listeners.append(self.alerts.on_run_finished)
         self.metrics = Metrics(self)
         self.run_listeners.append(self.metrics.on_run_finished)
-        self.retention = Retention(self.datastore, settings.retention_days, settings.keep_runs)
+        self.retention = Retention(self.datastore, settings.retention_days, settings.keep_runs,
+                                   findings=self.findings)
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
