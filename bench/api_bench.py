@@ -288,7 +288,7 @@ def run(args) -> dict:
     flavour = flavour() if isinstance(flavour, type) else flavour
     out = {"server": flavour.name, "base": args.base, "clients": args.clients,
            "run_clients": args.run_clients or args.clients}
-    say = lambda text: print(f"[{flavour.name}] {text}", file=sys.stderr, flush=True)  # noqa
+    say = lambda text: print(f"[{flavour.name}] {text}", file=sys.stderr, flush=True)  # noqa: E731
     client = Client(args.base)
     job_ids: list[str] = []
     lock = threading.Lock()

@@ -135,11 +135,8 @@ def make_htpasswd(folder: Path) -> Path:
         subprocess.run(["htpasswd", "-b", "-c", "-B", "-C", "10", str(path), USER, PASSWORD],
                        check=True, capture_output=True)
     else:
-        from passlib.apache import HtpasswdFile
-        entries = HtpasswdFile(default_scheme="bcrypt")
-        entries.context.update(bcrypt__rounds=10)
-        entries.set_password(USER, PASSWORD)
-        path.write_bytes(entries.to_string())
+        from bots_scheduler.proxy import htpasswd
+        htpasswd.create_with_user(path, USER, PASSWORD)
     return path
 
 

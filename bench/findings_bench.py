@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bots_scheduler.datastore.store import make_engine  # noqa: E402
 from bots_scheduler.findings import Finding  # noqa: E402
-from bots_scheduler.findings.item import identity  # noqa: E402
+from bots_scheduler.jobs.finding import identity  # noqa: E402
 from bots_scheduler.findings.store import FindingStore  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 
 Job modules do ``from bots_scheduler import *`` to get the plugin API (CONTRACT §4).
 """
-from bots_scheduler.findings.item import Finding
+from bots_scheduler.jobs.finding import Finding
 from bots_scheduler.jobs.base import JobBase, JobFailed
 from bots_scheduler.jobs.report import (Code, Data, Image, List, Section, Subsection, Table,
                                         Text, Title, report)

@@ -18,8 +18,8 @@ import tornado.ioloop
 from tornado.netutil import bind_sockets
 
 from bots_scheduler.app import Application
-from bots_scheduler.datastore.store import DatastoreUnavailable
-from bots_scheduler.settings import Settings, UsageError
+from bots_scheduler.errors import UsageError
+from bots_scheduler.settings import Settings
 from bots_scheduler.web.server import make_web_app, serve_on
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,7 @@ class Service:
         # hold the scheduler's port from the start: a taken port fails before anything starts
         sockets = _bind(settings.scheduler_port)
         app = Application(settings, proxy_secret=secret)
-        try:
-            app.prepare()
-        except DatastoreUnavailable as exc:
-            raise UsageError(str(exc)) from None
+        app.prepare()      # DatastoreUnavailable: one line and exit 2 (cli/main.py)
         self.app = app
         loop = tornado.ioloop.IOLoop.current()
         try:
@@ -62,7 +59,7 @@ class Service:
                     self.proxy.start()
                 except RuntimeError as exc:   # not the user's doing: the proxy's own log says why
                     log.error("the authentication proxy did not start: %s", exc)
-                    raise ProxyFailed() from None
+                    raise ProxyFailed from None
                 if message:
                     print(message, flush=True)
             self.http_server = serve_on(make_web_app(app), sockets)

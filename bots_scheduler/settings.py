@@ -1,27 +1,33 @@
 """One Settings object, built once from the command line and the INI files, then passed down.
 
-Every user error found here raises ``UsageError`` with a one-line message; the launcher prints it
-and exits with status 2 before anything starts.
+Defaults live in defaults.py (the command-line definition shows the same ones); value checks in
+checks.py. Every user error found here raises ``UsageError`` with a one-line message; the
+launcher prints it and exits with status 2 before anything starts.
 """
 from __future__ import annotations
 
-import configparser
 import os
-import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy
 
+from bots_scheduler import defaults
+from bots_scheduler.checks import (byte_size, data_directory, job_timeout, jobs_folders,
+                                   non_negative_int, port_number, positive_int, read_ini,
+                                   table_name, timezone_name)
+from bots_scheduler.errors import UsageError
+
 DBMS_NAMES = ("sqlite", "postgresql", "mysql")
-DEFAULT_SQLITE_NAME = "datastore.db"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-
-class UsageError(Exception):
-    """A mistake of the user's: reported as one line, exit status 2."""
+TABLE_OPTIONS = {"executions_table": defaults.EXECUTIONS_TABLE,
+                 "jobs_table": defaults.JOBS_TABLE,
+                 "files_table": defaults.FILES_TABLE,
+                 "logs_table": defaults.LOGS_TABLE,
+                 "findings_table": defaults.FINDINGS_TABLE}
+# the findings table names three more after it (name_history...): PostgreSQL's 63 characters
+MAX_FINDINGS_TABLE = 40
 
 
 @dataclass(frozen=True)
@@ -29,11 +35,11 @@ class DatabaseSettings:
     dbms: str
     profile: str
     url: sqlalchemy.URL
-    executions_table: str = "scheduler_execution"
-    jobs_table: str = "scheduler_jobs"
-    files_table: str = "scheduler_files"
-    logs_table: str = "scheduler_jobauditlog"
-    findings_table: str = "scheduler_findings"
+    executions_table: str = defaults.EXECUTIONS_TABLE
+    jobs_table: str = defaults.JOBS_TABLE
+    files_table: str = defaults.FILES_TABLE
+    logs_table: str = defaults.LOGS_TABLE
+    findings_table: str = defaults.FINDINGS_TABLE
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -44,6 +50,12 @@ class DatabaseSettings:
         return self.url.render_as_string(hide_password=True)
 
 
+def node_hostname() -> str:
+    """The host name recorded on executions and cluster nodes: BOTS_SCHEDULER_HOSTNAME when set
+    (containers, several nodes on one machine), else the machine's."""
+    return (os.environ.get("BOTS_SCHEDULER_HOSTNAME") or "").strip()[:200] or socket.gethostname()
+
+
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings
@@ -51,26 +63,26 @@ class Settings:
     jobs_dirs: tuple[Path, ...] = ()
     debug: bool = False
     local: bool = False
-    port: int = 8888
-    smtp_config: Path = Path("conf/smtp.ini")
+    port: int = defaults.PORT
+    smtp_config: Path = Path(defaults.SMTP_CONFIG)
     smtp_profiles: tuple[str, ...] = ()
-    alert_config: Path = Path("conf/alerts.ini")
+    alert_config: Path = Path(defaults.ALERT_CONFIG)
     alert_profiles: tuple[str, ...] = ()
-    job_coalesce: bool = True
-    job_max_instances: int = 3
-    job_misfire: int = 3600
-    threadpool_size: int = 2
-    timezone: str = "UTC"
-    max_workers: int = 8
+    job_coalesce: bool = defaults.JOB_COALESCE
+    job_max_instances: int = defaults.JOB_MAX_INSTANCES
+    job_misfire: int = defaults.JOB_MISFIRE
+    threadpool_size: int = defaults.THREADPOOL_SIZE
+    timezone: str = defaults.TIMEZONE
+    max_workers: int = defaults.MAX_WORKERS
     certificate: Path | None = None
     htpasswd: Path | None = None
-    max_file_size: int = 10 * 1024 * 1024
-    job_timeout: float | None = 86400.0      # seconds a run may take (None: no limit)
-    retention_days: int = 90                 # executions and logs older are pruned (0: never)
-    keep_runs: int = 10                      # the last runs of each job are never pruned
-    executor: str = "threads"                # where runs happen: threads | celery
+    max_file_size: int = defaults.MAX_FILE_SIZE
+    job_timeout: float | None = float(defaults.JOB_TIMEOUT)   # seconds (None: no limit)
+    retention_days: int = defaults.RETENTION_DAYS
+    keep_runs: int = defaults.KEEP_RUNS
+    executor: str = defaults.EXECUTOR        # where runs happen: threads | celery
     broker: str | None = None                # the Celery broker URL (--executor celery)
-    hostname: str = field(default_factory=lambda: node_hostname())   # shown on executions
+    hostname: str = field(default_factory=node_hostname)   # shown on executions
     extra: dict = field(default_factory=dict)   # options added by later subsystems
 
     @property
@@ -82,99 +94,6 @@ class Settings:
         return ZoneInfo(self.timezone)
 
 
-# -- value checks ----------------------------------------------------------------------------
-
-def whole_number(name: str, value, minimum: int = 1) -> int:
-    try:
-        number = int(str(value), 10)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
-    if number < minimum:
-        raise UsageError(f"{name} must be at least {minimum}, not {number}")
-    return number
-
-
-def positive_int(name: str, value) -> int:
-    return whole_number(name, value, 1)
-
-
-def non_negative_int(name: str, value) -> int:
-    return whole_number(name, value, 0)
-
-
-_SIZE = re.compile(r"^\s*(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.IGNORECASE)
-_SIZE_FACTORS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-
-
-def byte_size(name: str, value) -> int:
-    """A size such as 1048576, 512KiB, 10MiB or 1G (binary units: K = 1024)."""
-    match = _SIZE.match(str(value))
-    if not match:
-        raise UsageError(f"{name} must be a size such as 1048576, 512KiB or 10MiB, "
-                         f"not {value!r}")
-    size = int(match.group(1)) * _SIZE_FACTORS[match.group(2)[:1].lower()]
-    if size < 1:
-        raise UsageError(f"{name} must be at least 1 byte")
-    return size
-
-
-def job_timeout(value) -> float | None:
-    """--job-timeout: seconds (a whole number); 0 means no limit."""
-    seconds = non_negative_int("--job-timeout", value)
-    if seconds > 7 * 24 * 3600:
-        raise UsageError(f"--job-timeout must be at most 604800 seconds (7 days), not {seconds}")
-    return float(seconds) if seconds else None
-
-
-def port_number(value) -> int:
-    try:
-        port = int(str(value), 10)
-    except ValueError:
-        raise UsageError(f"--port must be a whole number, not {value!r}") from None
-    if not 1 <= port <= 65534:
-        raise UsageError(f"--port must be between 1 and 65534 (the scheduler uses PORT+1), "
-                         f"not {port}")
-    return port
-
-
-def timezone_name(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--timezone: unknown time zone {value!r} (use an IANA name such as "
-                         f"Europe/Brussels or UTC)") from None
-    return value
-
-
-def table_name(option: str, value: str) -> str:
-    if not _IDENTIFIER.match(value or ""):
-        raise UsageError(f"{option}: {value!r} is not a plain SQL identifier (letters, digits "
-                         f"and _, not starting with a digit, at most 63 characters)")
-    return value
-
-
-def readable_file(option: str, value) -> Path:
-    path = Path(value)
-    if not path.is_file():
-        raise UsageError(f"{option}: {value} does not exist or is not a file")
-    if not os.access(path, os.R_OK):
-        raise UsageError(f"{option}: {value} is not readable")
-    return path
-
-
-def read_ini(option: str, path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            parser.read_file(handle)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{option}: cannot read {path}: {exc}") from None
-    except configparser.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise UsageError(f"{option}: {path} is not a valid INI file: {first}") from None
-    return parser
-
-
 # -- database ----------------------------------------------------------------------------------
 
 def database_settings(args, data_dir: Path) -> DatabaseSettings:
@@ -182,20 +101,21 @@ def database_settings(args, data_dir: Path) -> DatabaseSettings:
     profile = args.db_profile or args.dbms
     config_path = Path(args.db_config)
     tables = {name: table_name(f"--{name.replace('_', '-')}", getattr(args, name, default))
-              for name, default in (("executions_table", "scheduler_execution"),
-                                    ("jobs_table", "scheduler_jobs"),
-                                    ("files_table", "scheduler_files"),
-                                    ("logs_table", "scheduler_jobauditlog"))}
+              for name, default in TABLE_OPTIONS.items()}
+    if len(tables["findings_table"]) > MAX_FINDINGS_TABLE:
+        raise UsageError(f"--findings-table: at most {MAX_FINDINGS_TABLE} characters (the "
+                         f"tables {tables['findings_table']}_history, _runs and _counts are "
+                         f"named after it)")
     if not config_path.exists():
         if profile == "sqlite" and args.db_profile in (None, "sqlite"):
-            url = sqlalchemy.URL.create("sqlite", database=str(data_dir / DEFAULT_SQLITE_NAME))
+            url = sqlalchemy.URL.create("sqlite", database=str(data_dir / defaults.SQLITE_NAME))
             return DatabaseSettings("sqlite", "sqlite", url, **tables)
         raise UsageError(f"--db-config: {config_path} not found (profile {profile!r} needs it; "
                          f"`bots-scheduler reset` creates it from the template)")
     config = read_ini("--db-config", config_path)
     if not config.has_section(profile):
         if profile == "sqlite" and args.db_profile is None:
-            url = sqlalchemy.URL.create("sqlite", database=str(data_dir / DEFAULT_SQLITE_NAME))
+            url = sqlalchemy.URL.create("sqlite", database=str(data_dir / defaults.SQLITE_NAME))
             return DatabaseSettings("sqlite", "sqlite", url, **tables)
         available = ", ".join(config.sections()) or "none"
         raise UsageError(f"--db-profile: no profile {profile!r} in {config_path} "
@@ -207,7 +127,7 @@ def database_settings(args, data_dir: Path) -> DatabaseSettings:
                          f"{', '.join(DBMS_NAMES)}, not {dbms!r}")
     if dbms == "sqlite":
         file_path = section.get("file_path", "").strip()
-        path = Path(file_path) if file_path else data_dir / DEFAULT_SQLITE_NAME
+        path = Path(file_path) if file_path else data_dir / defaults.SQLITE_NAME
         url = sqlalchemy.URL.create("sqlite", database=str(path))
         return DatabaseSettings(dbms, profile, url, **tables)
     missing = [key for key in ("user", "hostname", "database") if not section.get(key, "").strip()]
@@ -238,22 +158,6 @@ def database_settings(args, data_dir: Path) -> DatabaseSettings:
     return DatabaseSettings(dbms, profile, url, **tables)
 
 
-def data_directory(value) -> Path:
-    path = Path(value)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--data-dir: {value} exists and is not a folder")
-    return path
-
-
-def jobs_folders(given) -> tuple[Path, ...]:
-    """-j/--jobs: given folders must exist; the default folder may be missing."""
-    from bots_scheduler.cli.definition import DEFAULT_JOBS
-    for folder in given or ():
-        if not Path(folder).is_dir():
-            raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
-    return tuple(Path(f) for f in (given or [f for f in DEFAULT_JOBS if Path(f).is_dir()]))
-
-
 # -- the run command ---------------------------------------------------------------------------
 
 def build_run_settings(args) -> Settings:
@@ -261,7 +165,7 @@ def build_run_settings(args) -> Settings:
     from bots_scheduler.proxy.tls import validate_certificate
 
     data_dir = data_directory(args.data_dir)
-    jobs_dirs = jobs_folders(args.jobs)
+    jobs_dirs = jobs_folders(args.jobs, defaults.JOBS_DIRS)
     port = port_number(args.port)
     settings = Settings(
         database=database_settings(args, data_dir),
@@ -282,10 +186,10 @@ def build_run_settings(args) -> Settings:
         max_workers=positive_int("--max-workers", args.max_workers),
         certificate=validate_certificate(args.certificate) if args.certificate else None,
         htpasswd=validate_htpasswd(args.htpasswd) if args.htpasswd else None,
-        max_file_size=byte_size("--max-file-size", getattr(args, "max_file_size", "10MiB")),
-        job_timeout=job_timeout(getattr(args, "job_timeout", "86400")),
-        retention_days=non_negative_int("--retention-days", getattr(args, "retention_days", 90)),
-        keep_runs=non_negative_int("--keep-runs", getattr(args, "keep_runs", 10)),
+        max_file_size=byte_size("--max-file-size", args.max_file_size),
+        job_timeout=job_timeout(args.job_timeout),
+        retention_days=non_negative_int("--retention-days", args.retention_days),
+        keep_runs=non_negative_int("--keep-runs", args.keep_runs),
         **executor_options(args),
     )
     from bots_scheduler.notifications.profiles import load_profiles
@@ -295,19 +199,20 @@ def build_run_settings(args) -> Settings:
     return settings
 
 
+def build_offline_settings(args) -> Settings:
+    """``export`` and ``import``: the datastore and the job folders, nothing that listens."""
+    data_dir = data_directory(args.data_dir)
+    return Settings(database=database_settings(args, data_dir), data_dir=data_dir,
+                    jobs_dirs=jobs_folders(args.jobs, defaults.JOBS_DIRS), local=True,
+                    timezone=timezone_name(args.timezone))
+
+
 # -- cluster: executors and workers ------------------------------------------------------------
-
-def node_hostname() -> str:
-    """The host name recorded on executions and cluster nodes: BOTS_SCHEDULER_HOSTNAME when set
-    (containers, several nodes on one machine), else the machine's."""
-    return (os.environ.get("BOTS_SCHEDULER_HOSTNAME") or "").strip()[:200] or socket.gethostname()
-
 
 def executor_options(args) -> dict:
     """--executor and --broker of ``run``."""
     from bots_scheduler.executors.celery_app import broker_url
-    executor = getattr(args, "executor", "threads")
-    broker = getattr(args, "broker", None)
+    executor, broker = args.executor, args.broker
     if executor == "celery" and not broker:
         raise UsageError("--executor celery needs --broker URL (for example "
                          "redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//)")
@@ -321,7 +226,7 @@ def build_worker_settings(args) -> Settings:
     the schedulers, and the broker they send runs to."""
     from bots_scheduler.executors.celery_app import broker_url
     data_dir = data_directory(args.data_dir)
-    jobs_dirs = jobs_folders(args.jobs)
+    jobs_dirs = jobs_folders(args.jobs, defaults.JOBS_DIRS)
     settings = Settings(
         database=database_settings(args, data_dir),
         data_dir=data_dir,
@@ -334,7 +239,7 @@ def build_worker_settings(args) -> Settings:
         alert_profiles=tuple(args.alert_profile or ()),
         threadpool_size=positive_int("--concurrency", args.concurrency),
         timezone=timezone_name(args.timezone),
-        job_timeout=job_timeout(getattr(args, "job_timeout", "86400")),
+        job_timeout=job_timeout(args.job_timeout),
         executor="celery",
         broker=broker_url(args.broker),
         retention_days=0,       # pruning is the schedulers' business

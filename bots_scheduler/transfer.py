@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from bots_scheduler.errors import InvalidInput
 from bots_scheduler.scheduling import jobspec
 from bots_scheduler.scheduling.jobspec import API_CRON_FIELDS, OPTION_FIELDS, InvalidJob
 from bots_scheduler.scheduling.scheduler import JobNotFound
@@ -27,7 +28,7 @@ COMPARED = ("name", "job_class_string", "pub_args", "second", *API_CRON_FIELDS, 
             "paused", *OPTION_FIELDS)
 
 
-class TransferError(ValueError):
+class TransferError(InvalidInput):
     """A document that cannot be imported: HTTP 400, or one line and exit status 2."""
 
 

@@ -11,10 +11,9 @@ import logging
 import threading
 
 from bots_scheduler.app import Application
-from bots_scheduler.datastore.store import DatastoreUnavailable
 from bots_scheduler.executors.celery_app import check_broker, make_celery
 from bots_scheduler.executors.tasks import register_tasks
-from bots_scheduler.settings import Settings, UsageError
+from bots_scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +28,12 @@ class WorkerService:
         settings = self.settings
         check_broker(settings.broker)
         app = Application(settings, role="worker")
-        try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            app.datastore.check()
-            app.datastore.create_tables()
-            app.findings.create_tables()
-            app.cluster.create_tables()
-        except DatastoreUnavailable as exc:
-            raise UsageError(str(exc)) from None
+        # DatastoreUnavailable: one line and exit 2 (cli/main.py)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        app.datastore.check()
+        app.datastore.create_tables()
+        app.findings.create_tables()
+        app.cluster.create_tables()
         warn_missing_files(app)
         celery = make_celery(settings.broker)
         register_tasks(celery, app.runner)

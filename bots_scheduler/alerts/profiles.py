@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bots_scheduler.alerts.urls import AlertUrl, UnknownSecret, service, split_urls
-from bots_scheduler.settings import UsageError, read_ini
+from bots_scheduler.checks import read_ini
+from bots_scheduler.errors import UsageError
 
 EVENTS = ("new-findings", "changed-findings", "gone-findings", "failure", "recovery",
           "every-run")
@@ -33,8 +34,10 @@ class AlertProfile:
 
     def describe(self) -> str:
         """One line for logs: never a URL."""
-        return (f"{self.name}: {len(self.urls)} URL(s), events {', '.join(sorted(self.events))}"
-                f"{f', failure from the {self.after_failures}th in a row' if self.after_failures > 1 else ''}")
+        text = f"{self.name}: {len(self.urls)} URL(s), events {', '.join(sorted(self.events))}"
+        if self.after_failures > 1:
+            text += f", failure alerts from the {self.after_failures}th failed run in a row"
+        return text
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
 """The command line, declared as data, grouped the way ``--help`` shows it (CONTRACT §1).
 
-Nothing here acts on the options: ``settings.py`` turns them into one Settings object.
+Nothing here acts on the options: ``settings.py`` turns them into one Settings object. Every
+default comes from ``defaults.py``, where Settings reads its own. New options go here, in the
+group ``--help`` shows them in, with their default declared in ``defaults.py``.
 """
 from __future__ import annotations
 
 import argparse
 
-from bots_scheduler import __version__
+from bots_scheduler import __version__, defaults
+from bots_scheduler.checks import size_text
 
-DEFAULT_JOBS = ["jobs"]
+DEFAULT_JOBS = list(defaults.JOBS_DIRS)
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -34,9 +37,9 @@ def _bool_pair(group, name, dest, default, help_text):
 
 def add_database_options(parser):
     group = parser.add_argument_group("database options")
-    group.add_argument("--dbms", choices=["sqlite", "postgresql", "mysql"], default="sqlite",
+    group.add_argument("--dbms", choices=["sqlite", "postgresql", "mysql"], default=defaults.DBMS,
                        help="database management system")
-    group.add_argument("--db-config", dest="db_config", default="conf/db.ini",
+    group.add_argument("--db-config", dest="db_config", default=defaults.DB_CONFIG,
                        help="database INI file")
     group.add_argument("--db-profile", dest="db_profile", default=None,
                        help="section of the DB INI file to use (default: the --dbms value)")
@@ -45,11 +48,11 @@ def add_database_options(parser):
 
 def add_notification_options(parser):
     notify = parser.add_argument_group("notification options")
-    notify.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
+    notify.add_argument("--smtp-config", dest="smtp_config", default=defaults.SMTP_CONFIG,
                         help="SMTP INI file")
     notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
                         help="profile(s) (INI sections) to notify")
-    notify.add_argument("--alert-config", dest="alert_config", default="conf/alerts.ini",
+    notify.add_argument("--alert-config", dest="alert_config", default=defaults.ALERT_CONFIG,
                         help="alert INI file (Apprise URLs and events per profile)")
     notify.add_argument("--alert-profile", dest="alert_profile", nargs="*", default=None,
                         help="alert profile(s) (INI sections) told of every job's runs, unless "
@@ -58,12 +61,13 @@ def add_notification_options(parser):
 
 
 def add_data_dir_option(group):
-    group.add_argument("-d", "--data-dir", dest="data_dir", default="data",
+    group.add_argument("-d", "--data-dir", dest="data_dir", default=defaults.DATA_DIR,
                        help="folder with the data files used as job arguments")
 
 
 def add_job_timeout_option(group):
-    group.add_argument("--job-timeout", dest="job_timeout", type=str, default="86400",
+    group.add_argument("--job-timeout", dest="job_timeout", type=str,
+                       default=str(defaults.JOB_TIMEOUT),
                        metavar="SECONDS",
                        help="longest a run may take before it ends in state timeout, unless "
                             "the job sets its own timeout; 0: no limit")
@@ -71,14 +75,17 @@ def add_job_timeout_option(group):
 
 def add_table_options(group):
     group.add_argument("--executions-table", dest="executions_table",
-                       default="scheduler_execution", metavar="EXECUTIONS_TABLE",
+                       default=defaults.EXECUTIONS_TABLE, metavar="EXECUTIONS_TABLE",
                        help="table of executions")
-    group.add_argument("--jobs-table", dest="jobs_table", default="scheduler_jobs",
+    group.add_argument("--jobs-table", dest="jobs_table", default=defaults.JOBS_TABLE,
                        metavar="JOBS_TABLE", help="table of jobs (APScheduler job store)")
-    group.add_argument("--files-table", dest="files_table", default="scheduler_files",
+    group.add_argument("--files-table", dest="files_table", default=defaults.FILES_TABLE,
                        metavar="FILES_TABLE", help="table of data files")
-    group.add_argument("--logs-table", dest="logs_table", default="scheduler_jobauditlog",
+    group.add_argument("--logs-table", dest="logs_table", default=defaults.LOGS_TABLE,
                        metavar="LOGS_TABLE", help="table of the audit log")
+    group.add_argument("--findings-table", dest="findings_table",
+                       default=defaults.FINDINGS_TABLE, metavar="FINDINGS_TABLE",
+                       help="table of findings (with FINDINGS_TABLE_history, _runs and _counts)")
 
 
 def build_run_parser(sub):
@@ -96,9 +103,10 @@ def build_run_parser(sub):
     add_data_dir_option(base)
     base.add_argument("-l", "--local", action="store_true", default=False,
                       help="run without the proxy: only the scheduler, on 127.0.0.1:PORT+1")
-    base.add_argument("-p", "--port", type=str, default="8888",
+    base.add_argument("-p", "--port", type=str, default=str(defaults.PORT),
                       help="the proxy listens on PORT, the scheduler on PORT+1 (127.0.0.1)")
-    base.add_argument("--max-file-size", dest="max_file_size", default="10MiB",
+    base.add_argument("--max-file-size", dest="max_file_size",
+                      default=size_text(defaults.MAX_FILE_SIZE),
                       metavar="MAX_FILE_SIZE",
                       help="largest data file an upload may store: bytes, or a number with "
                            "KiB, MiB or GiB")
@@ -107,30 +115,37 @@ def build_run_parser(sub):
 
     database = add_database_options(run)
     add_table_options(database)
-    database.add_argument("--retention-days", dest="retention_days", type=str, default="90",
+    database.add_argument("--retention-days", dest="retention_days", type=str,
+                          default=str(defaults.RETENTION_DAYS),
                           metavar="DAYS",
                           help="executions and audit log entries older than DAYS are pruned "
                                "in the background; 0 keeps everything")
-    database.add_argument("--keep-runs", dest="keep_runs", type=str, default="10",
+    database.add_argument("--keep-runs", dest="keep_runs", type=str,
+                          default=str(defaults.KEEP_RUNS),
                           metavar="K",
                           help="the last K executions of each job (with their reports) are "
                                "kept whatever their age")
 
     aps = run.add_argument_group("APScheduler options")
-    _bool_pair(aps, "job-coalesce", "job_coalesce", True,
+    _bool_pair(aps, "job-coalesce", "job_coalesce", defaults.JOB_COALESCE,
                "coalesce missed executions of a job")
-    aps.add_argument("--job-max-instances", dest="job_max_instances", type=str, default="3",
+    aps.add_argument("--job-max-instances", dest="job_max_instances", type=str,
+                     default=str(defaults.JOB_MAX_INSTANCES),
                      metavar="JOB_MAX",
                      help="max concurrently executing instances of one job")
-    aps.add_argument("--job-misfire", dest="job_misfire", type=str, default="3600",
+    aps.add_argument("--job-misfire", dest="job_misfire", type=str,
+                     default=str(defaults.JOB_MISFIRE),
                      metavar="JOB_MISFIRE", help="misfire grace time, seconds")
-    aps.add_argument("--threadpool-size", dest="threadpool_size", type=str, default="2",
+    aps.add_argument("--threadpool-size", dest="threadpool_size", type=str,
+                     default=str(defaults.THREADPOOL_SIZE),
                      metavar="TP_SIZE", help="job executor threads")
-    aps.add_argument("--timezone", default="UTC", help="IANA zone name of the scheduler")
+    aps.add_argument("--timezone", default=defaults.TIMEZONE,
+                     help="IANA zone name of the scheduler")
     add_job_timeout_option(aps)
 
     tornado = run.add_argument_group("Tornado options")
-    tornado.add_argument("--max-workers", dest="max_workers", type=str, default="8",
+    tornado.add_argument("--max-workers", dest="max_workers", type=str,
+                         default=str(defaults.MAX_WORKERS),
                          metavar="TWORKERS", help="worker threads of the web server")
 
     mitm = run.add_argument_group("Mitmproxy options")
@@ -141,7 +156,7 @@ def build_run_parser(sub):
                            "administrator password")
 
     cluster = run.add_argument_group("cluster options")
-    cluster.add_argument("--executor", choices=["threads", "celery"], default="threads",
+    cluster.add_argument("--executor", choices=["threads", "celery"], default=defaults.EXECUTOR,
                          help="where due jobs run: this process's threads, or Celery workers "
                               "(bots-scheduler worker)")
     add_broker_option(cluster, required=False)
@@ -164,11 +179,13 @@ def build_worker_parser(sub):
                       metavar="JOBS",
                       help=f"folder with job modules; repeatable (default: {DEFAULT_JOBS})")
     add_data_dir_option(base)
-    base.add_argument("--timezone", default="UTC", help="IANA zone name of the schedulers")
+    base.add_argument("--timezone", default=defaults.TIMEZONE,
+                      help="IANA zone name of the schedulers")
     add_job_timeout_option(base)
     worker = cmd.add_argument_group("worker options")
     add_broker_option(worker, required=True)
-    worker.add_argument("-c", "--concurrency", dest="concurrency", type=str, default="2",
+    worker.add_argument("-c", "--concurrency", dest="concurrency", type=str,
+                        default=str(defaults.WORKER_CONCURRENCY),
                         help="runs at the same time (threads)")
     worker.add_argument("-n", "--name", dest="name", default=None,
                         help="name shown in GET /api/v1/cluster (default: worker@HOSTNAME)")
@@ -191,7 +208,7 @@ def build_smtp_test_parser(sub):
     text = "send a test message through an SMTP profile"
     cmd = sub.add_parser("smtp-test", help=text, description=text, formatter_class=_Formatter)
     cmd.add_argument("profile", metavar="PROFILE", help="profile (INI section) to test")
-    cmd.add_argument("--smtp-config", dest="smtp_config", default="conf/smtp.ini",
+    cmd.add_argument("--smtp-config", dest="smtp_config", default=defaults.SMTP_CONFIG,
                      help="SMTP INI file")
     return cmd
 
@@ -200,7 +217,7 @@ def build_alert_test_parser(sub):
     text = "send a test alert through an alert profile (every URL of it)"
     cmd = sub.add_parser("alert-test", help=text, description=text, formatter_class=_Formatter)
     cmd.add_argument("profile", metavar="PROFILE", help="profile (INI section) to test")
-    cmd.add_argument("--alert-config", dest="alert_config", default="conf/alerts.ini",
+    cmd.add_argument("--alert-config", dest="alert_config", default=defaults.ALERT_CONFIG,
                      help="alert INI file")
     return cmd
 
@@ -209,7 +226,7 @@ def build_passwd_parser(sub):
     text = "add a user of the authentication proxy, or change a password (bcrypt)"
     cmd = sub.add_parser("passwd", help=text, description=text, formatter_class=_Formatter)
     cmd.add_argument("user", metavar="USER", help="user name")
-    cmd.add_argument("--htpasswd", default=".htpasswd",
+    cmd.add_argument("--htpasswd", default=defaults.PASSWD_HTPASSWD,
                      help="htpasswd file to change; created with mode 0600 if missing")
     cmd.add_argument("--password-stdin", dest="password_stdin", action="store_true",
                      default=False,
@@ -230,7 +247,7 @@ def build_transfer_parsers(sub):
                          metavar="JOBS",
                          help=f"folder with job modules; repeatable (default: {DEFAULT_JOBS})")
         add_data_dir_option(cmd)
-        cmd.add_argument("--timezone", default="UTC",
+        cmd.add_argument("--timezone", default=defaults.TIMEZONE,
                          help="zone of jobs whose definition names none")
         add_table_options(add_database_options(cmd))
         commands[name] = cmd
@@ -240,6 +257,37 @@ def build_transfer_parsers(sub):
                                     help="JSON document made by export; - for standard input")
     commands["import"].add_argument("--dry-run", dest="dry_run", action="store_true",
                                     default=False, help="only show what would change")
+
+
+def build_migrate_parser(sub):
+    text = ("copy the jobs, executions and audit log of an ndscheduler 0.3 or original Bots "
+            "Scheduler datastore into the configured one (idempotent)")
+    cmd = sub.add_parser("migrate", help=text, description=text, formatter_class=_Formatter)
+    cmd.add_argument("source", metavar="SOURCE_URL",
+                     help="the old datastore: sqlite:///PATH, postgresql://USER:PASSWORD@HOST/"
+                          "DATABASE or mysql://USER:PASSWORD@HOST/DATABASE")
+    cmd.add_argument("--dry-run", dest="dry_run", action="store_true", default=False,
+                     help="print what would be copied; write nothing")
+    old = cmd.add_argument_group("source options")
+    old.add_argument("--from-jobs-table", dest="from_jobs_table", default=defaults.JOBS_TABLE,
+                     metavar="TABLE", help="the old datastore's jobs table")
+    old.add_argument("--from-executions-table", dest="from_executions_table",
+                     default=defaults.EXECUTIONS_TABLE, metavar="TABLE",
+                     help="its executions table (the original Bots Scheduler's default: "
+                          "scheduler_executions)")
+    old.add_argument("--from-logs-table", dest="from_logs_table",
+                     default=defaults.LOGS_TABLE, metavar="TABLE",
+                     help="its audit log table (the original Bots Scheduler's default: "
+                          "scheduler_jobauditlogs)")
+    base = cmd.add_argument_group("base options")
+    base.add_argument("-j", "--jobs", dest="jobs", action="append", default=None,
+                      metavar="JOBS",
+                      help=f"folder with job modules, to tell which copied jobs have no class "
+                           f"here; repeatable (default: {DEFAULT_JOBS})")
+    add_data_dir_option(base)
+    add_table_options(add_database_options(cmd))
+    cmd.set_defaults(timezone=defaults.TIMEZONE)
+    return cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,4 +307,5 @@ def build_parser() -> argparse.ArgumentParser:
     build_passwd_parser(sub)
     build_transfer_parsers(sub)
     build_worker_parser(sub)
+    build_migrate_parser(sub)
     return parser

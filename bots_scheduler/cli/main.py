@@ -1,7 +1,8 @@
-"""The launcher: ``bots-scheduler run|clean|reset``.
+"""The launcher: ``bots-scheduler run|clean|reset|…``.
 
 User errors end the command with one line on stderr and exit status 2; nothing starts before
-every option has been checked.
+every option has been checked. ``main`` is the one place where the errors of every subsystem
+(``bots_scheduler.errors``) become that line.
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import sys
 from pathlib import Path
 
 from bots_scheduler.cli.definition import build_parser
+from bots_scheduler.cli.migrate import command_migrate
 from bots_scheduler.cli.transfer import command_export, command_import
+from bots_scheduler.checks import data_directory
+from bots_scheduler.errors import BotsSchedulerError, UsageError
 from bots_scheduler.notifications.smtp_test import command_smtp_test
-from bots_scheduler.settings import (UsageError, build_run_settings, data_directory,
-                                     database_settings)
+from bots_scheduler.settings import build_run_settings, database_settings
 
 log = logging.getLogger("bots_scheduler")
 
@@ -27,7 +30,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except BotsSchedulerError as exc:
         print(f"bots-scheduler {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -95,7 +98,7 @@ def command_clean(args, verb: str = "clean") -> int:
 def drop_server_tables(database) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bots_scheduler.datastore.store import Datastore, DatastoreUnavailable
+    from bots_scheduler.datastore.store import Datastore
     store = Datastore(database, pool_size=1)
     try:
         store.check()
@@ -108,8 +111,6 @@ def drop_server_tables(database) -> None:
         from bots_scheduler.findings.tables import make_finding_tables
         make_finding_tables(database.findings_table).metadata.drop_all(store.engine,
                                                                        checkfirst=True)
-    except DatastoreUnavailable as exc:
-        raise UsageError(str(exc)) from None
     except SQLAlchemyError as exc:
         raise UsageError(f"cannot drop the tables: {str(exc).splitlines()[0]}") from None
     finally:
@@ -152,8 +153,9 @@ def command_alert_test(args) -> int:
 
 
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
-            "smtp-test": command_smtp_test, "alert-test": command_alert_test, "passwd": command_passwd,
-            "export": command_export, "import": command_import, "worker": command_worker}
+            "smtp-test": command_smtp_test, "alert-test": command_alert_test,
+            "passwd": command_passwd, "export": command_export, "import": command_import,
+            "worker": command_worker, "migrate": command_migrate}
 
 
 if __name__ == "__main__":

@@ -7,34 +7,21 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from bots_scheduler.settings import (Settings, UsageError, data_directory, database_settings,
-                                     timezone_name)
-
-
-def transfer_settings(args) -> Settings:
-    from bots_scheduler.cli.definition import DEFAULT_JOBS
-    data_dir = data_directory(args.data_dir)
-    for folder in args.jobs or ():
-        if not Path(folder).is_dir():
-            raise UsageError(f"--jobs: {folder} does not exist or is not a folder")
-    jobs = args.jobs or [folder for folder in DEFAULT_JOBS if Path(folder).is_dir()]
-    return Settings(database=database_settings(args, data_dir), data_dir=data_dir,
-                    jobs_dirs=tuple(Path(folder) for folder in jobs), local=True,
-                    timezone=timezone_name(args.timezone))
+from bots_scheduler.errors import UsageError
+from bots_scheduler.settings import build_offline_settings
 
 
 @contextmanager
 def offline_scheduler(args):
     """The job store of the configured datastore, with a scheduler that never fires."""
     from bots_scheduler.app import Application
-    from bots_scheduler.datastore.store import DatastoreUnavailable
-    app = Application(transfer_settings(args))
+    app = Application(build_offline_settings(args))
     try:
         app.datastore.check()
         app.datastore.create_tables()
-    except DatastoreUnavailable as exc:
+    except BaseException:
         app.datastore.dispose()
-        raise UsageError(str(exc)) from None
+        raise
     app.scheduler.start(paused=True)
     try:
         yield app
@@ -66,8 +53,8 @@ def command_import(args) -> int:
     with offline_scheduler(args) as app:
         try:
             result = import_jobs(document, app.scheduler, app.local_user, args.dry_run)
-        except TransferError as exc:
-            raise UsageError(f"{args.file}: {exc}") from None
+        except TransferError as exc:   # on the command line, the message names the file
+            raise TransferError(f"{args.file}: {exc}") from None
     print(describe(result))
     return 0
 

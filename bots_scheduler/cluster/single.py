@@ -9,7 +9,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 
 
 class SingleInstanceLock:

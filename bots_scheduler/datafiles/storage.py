@@ -17,7 +17,9 @@ from pathlib import Path
 from sqlalchemy import and_, delete, func, insert, select, true, update
 
 from bots_scheduler.datafiles.validation import (ALLOWED_EXTENSIONS, DEFAULT_MAX_SIZE,
-                                                 ContentChecker, DataFileError, check_name)
+                                                 ContentChecker, DataFileConflict, DataFileError,
+                                                 DataFileNotFound, DataFolderNotWritable,
+                                                 check_name)
 from bots_scheduler.datastore.store import to_iso, to_naive_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -110,8 +112,8 @@ class DataFiles:
         if used_by and not force:
             names = ", ".join(f"{job.get('name', '')!r} ({job.get('job_id', '')})"
                               for job in used_by)
-            raise DataFileError(f"{name} is used by {len(used_by)} job(s): {names}; change or "
-                                f"delete them first, or add ?force=1 to delete it anyway", 409)
+            raise DataFileConflict(f"{name} is used by {len(used_by)} job(s): {names}; change "
+                                   f"or delete them first, or add ?force=1 to delete it anyway")
         with self._lock:
             if path.is_dir() and not path.is_symlink():
                 raise DataFileError(f"{name} is a folder, not a data file")
@@ -120,7 +122,7 @@ class DataFiles:
                 in_table = conn.execute(delete(self.table)
                                         .where(self.table.c.filename == name)).rowcount > 0
                 if not on_disk and not in_table:
-                    raise DataFileError(f"no data file {name!r}", 404)
+                    raise DataFileNotFound(f"no data file {name!r}")
                 if on_disk:
                     os.unlink(path)   # inside the transaction: a failure keeps the row
         _remove_empty_folders(path.parent, self.root)
@@ -211,8 +213,8 @@ class Upload:
                                             dir=self.target.parent)
         except OSError as exc:
             _remove_empty_folders(self.target.parent, files.root, self._created)
-            raise DataFileError(f"cannot write in the data folder: {exc.strerror or exc}",
-                                507) from None
+            raise DataFolderNotWritable(f"cannot write in the data folder: "
+                                        f"{exc.strerror or exc}") from None
         self._file = os.fdopen(handle, "wb")
         self._temp = Path(temp)
         self._done = False
@@ -258,10 +260,10 @@ class Upload:
 
     def _refuse_existing(self) -> None:
         if self.target.is_dir() and not self.target.is_symlink():
-            raise DataFileError(f"{self.name} is a folder of the data folder", 409)
+            raise DataFileConflict(f"{self.name} is a folder of the data folder")
         if not self.replace and os.path.lexists(self.target):
-            raise DataFileError(f"{self.name} already exists; delete it first or upload with "
-                                f"replace=1 to replace it", 409)
+            raise DataFileConflict(f"{self.name} already exists; delete it first or upload "
+                                   f"with replace=1 to replace it")
 
 
 def file_dict(row) -> dict:
@@ -293,10 +295,10 @@ def _make_folders(folder: Path, root: Path, name: str) -> list[Path]:
             _remove_empty_folders(folder, root, created)
             reason = "a file is in the way" if isinstance(exc, NotADirectoryError) \
                 else exc.strerror or str(exc)
-            raise DataFileError(f"cannot create the folder of {name}: {reason}", 409) from None
+            raise DataFileConflict(f"cannot create the folder of {name}: {reason}") from None
         created.append(path)
     if not folder.is_dir():
-        raise DataFileError(f"cannot create the folder of {name}: a file is in the way", 409)
+        raise DataFileConflict(f"cannot create the folder of {name}: a file is in the way")
     return created
 
 

@@ -1,8 +1,8 @@
 """What a data file may be called and what it may contain.
 
 Names are relative paths inside the data folder; contents are UTF-8 text lists.  Every refusal
-raises ``DataFileError`` whose message names the reason (and, for contents, the line), and
-whose ``status`` is the HTTP status the API answers with.
+raises ``DataFileError`` (or one of its kinds below) whose message names the reason (and, for
+contents, the line).
 """
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ import re
 import unicodedata
 from urllib.parse import unquote
 
+from bots_scheduler import defaults
+from bots_scheduler.errors import Conflict, InvalidInput, NotFound, StorageFailed, TooLarge
+
 ALLOWED_EXTENSIONS = (".dat", ".lst", ".raw", ".txt")
-DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_SIZE = defaults.MAX_FILE_SIZE
 MAX_NAME_LENGTH = 191          # characters of the whole relative path: the key of the files
                                # table, VARCHAR(191) so that MySQL can index it in utf8mb4
 MAX_COMPONENT_BYTES = 255      # what common file systems allow for one name
@@ -23,13 +26,24 @@ _BOM = "\ufeff"
 _NOT_ENTRY = re.compile(r"^[ \t]*(?:#|$)", re.MULTILINE)
 
 
-class DataFileError(Exception):
-    """A data file refused or not found; ``status`` is the HTTP status to answer with."""
+class DataFileError(InvalidInput):
+    """A data file refused: a bad name or content."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+
+class DataFileNotFound(DataFileError, NotFound):
+    """No data file of that name."""
+
+
+class DataFileConflict(DataFileError, Conflict):
+    """The name is taken (by a file, a folder, or jobs that use the file)."""
+
+
+class DataFileTooLarge(DataFileError, TooLarge):
+    """Larger than --max-file-size."""
+
+
+class DataFolderNotWritable(DataFileError, StorageFailed):
+    """The data folder refuses the write (full, read-only)."""
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -133,8 +147,8 @@ class ContentChecker:
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.max_size:
-            raise DataFileError(f"file is larger than the limit of {format_size(self.max_size)}",
-                                status=413)
+            raise DataFileTooLarge(f"file is larger than the limit of "
+                                   f"{format_size(self.max_size)}")
         data = self._undecoded + bytes(chunk)
         text, used = self._decode(data, final=False)
         self._undecoded = data[used:]

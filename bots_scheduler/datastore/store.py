@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bots_scheduler.datastore.migrate import add_missing_columns
 from bots_scheduler.datastore.tables import Tables, make_tables
+from bots_scheduler.errors import Unavailable
 from bots_scheduler.jsontext import RawJSON
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ def retry_when_unreachable(method):
     return wrapper
 
 
-class DatastoreUnavailable(Exception):
+class DatastoreUnavailable(Unavailable):
     """The database cannot be reached (start-up: exit 2; while running: HTTP 503)."""
+
+    service = "datastore"
 
 
 def utcnow() -> datetime:
@@ -342,6 +345,20 @@ class Datastore:
                                 .limit(limit).offset(offset)).all()
             total = _total(conn, table, condition, rows, limit, offset)
         return [log_dict(row) for row in rows], total
+
+
+    # -- rows copied from another datastore (bots-scheduler migrate) ---------------------------
+    def copy_executions(self, rows: list[dict]) -> None:
+        """Insert executions as they were elsewhere (their ids and times), in one transaction."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.tables.executions), rows)
+
+    def copy_logs(self, rows: list[dict]) -> None:
+        """Insert audit entries as they were elsewhere (their times), in one transaction."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.tables.logs), rows)
 
 
 class _Statements:

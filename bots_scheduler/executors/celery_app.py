@@ -6,13 +6,19 @@ from urllib.parse import urlsplit
 
 from celery import Celery
 
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import Unavailable, UsageError
 
 TASK_NAME = "bots_scheduler.run_execution"
 QUEUE = "bots_scheduler"
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 # a message fetched by a worker that dies before starting it comes back after this (Redis)
 VISIBILITY_TIMEOUT = 300
+
+
+class BrokerUnavailable(Unavailable):
+    """The Celery broker does not accept a connection."""
+
+    service = "broker"
 
 
 def broker_url(value: str) -> str:
@@ -53,12 +59,12 @@ def make_celery(broker: str) -> Celery:
 
 
 def check_broker(url: str, timeout: float = 5.0) -> None:
-    """UsageError (one line) unless the broker accepts a connection."""
+    """BrokerUnavailable (one line) unless the broker accepts a connection."""
     from kombu import Connection
     try:
         with Connection(url, connect_timeout=timeout) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
     except Exception as exc:     # kombu raises transport-specific errors
         reason = str(exc).strip().splitlines()
-        raise UsageError(f"cannot reach the broker {describe_broker(url)}: "
+        raise BrokerUnavailable(f"cannot reach the broker {describe_broker(url)}: "
                          f"{reason[0] if reason else type(exc).__name__}") from None

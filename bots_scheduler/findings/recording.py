@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bots_scheduler.findings.item import collect_findings
+from bots_scheduler.jobs.finding import collect_findings
 from bots_scheduler.jobs.report import Section, Subsection, Table, Text
 from bots_scheduler.findings.store import FindingStore, Recorded
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from bots_scheduler.datastore.migrate import add_missing_columns
 from bots_scheduler.datastore.store import to_iso, to_naive_utc, utcnow
-from bots_scheduler.findings.item import Finding, identity
+from bots_scheduler.jobs.finding import Finding, identity
 from bots_scheduler.findings.tables import FindingTables, make_finding_tables
 from bots_scheduler.jsontext import RawJSON
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
-from bots_scheduler.settings import UsageError, read_ini
+from bots_scheduler.checks import read_ini
+from bots_scheduler.errors import UsageError
 
 SECURITY_MODES = ("unencrypted", "ssl", "starttls")
 SECURITY_BY_PORT = {25: "unencrypted", 465: "ssl", 587: "starttls"}

@@ -92,17 +92,14 @@ class Authenticator:
 
     def _verify_hash(self, password: str, stored) -> bool:
         """Runs on a worker thread. Unknown users cost as much as known ones (no timing hint)."""
-        if stored is None or not htpasswd.hash_context.identify(stored, required=False):
-            htpasswd.hash_context.verify(password, self._dummy())
+        if htpasswd.scheme_of(stored) is None:
+            htpasswd.verify(password, self._dummy())
             return False
-        try:
-            return htpasswd.hash_context.verify(password, stored)
-        except ValueError:  # malformed hash in a known format
-            return False
+        return htpasswd.verify(password, stored)
 
     def _dummy(self):
         if self._dummy_hash is None:
-            self._dummy_hash = htpasswd.hash_context.hash(secrets.token_hex(16))
+            self._dummy_hash = htpasswd.hash_password(secrets.token_hex(16))
         return self._dummy_hash
 
     def _remember(self, key: bytes) -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bots_scheduler.proxy import htpasswd
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 
 
 def command_passwd(args) -> int:

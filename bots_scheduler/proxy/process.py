@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bots_scheduler.proxy import htpasswd
 from bots_scheduler.proxy.policy import PARENT_ENV, READY_LINE, SECRET_ENV
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 
 log = logging.getLogger(__name__)
 output_log = logging.getLogger("bots_scheduler.proxy.mitmdump")   # the proxy process's own lines

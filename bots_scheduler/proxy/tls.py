@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 
 MAX_PEM_BYTES = 1 << 20
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bots_scheduler.errors import InvalidInput
 from bots_scheduler.scheduling.triggers import CronTrigger
 
 CRON_FIELDS = ("second", "minute", "hour", "day", "week", "day_of_week", "month")
@@ -23,8 +24,8 @@ MAX_ARGS = 100
 MAX_ALERT_PROFILES = 20
 
 
-class InvalidJob(ValueError):
-    """A request body that does not describe a valid job: HTTP 400 with this message."""
+class InvalidJob(InvalidInput):
+    """A request body that does not describe a valid job."""
 
 
 def _cron_value(body: dict, name: str, current: dict | None) -> str:

@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bots_scheduler.cluster.jobstore import LeaderJobStore
+from bots_scheduler.errors import NotFound
 from bots_scheduler.executors import make_executor
 from bots_scheduler.scheduling import jobspec
 from bots_scheduler.scheduling.jobspec import InvalidJob
@@ -27,8 +28,10 @@ RUN_NOW_STORE = "runnow"
 DEFAULT_RETRY_DELAY = 60.0      # seconds before another attempt, unless the job says
 
 
-class JobNotFound(LookupError):
-    pass
+class JobNotFound(NotFound):
+    def __init__(self, job_id: str):
+        super().__init__(f"no job with id {job_id!r}")
+        self.job_id = job_id
 
 
 class JobScheduler:
@@ -191,7 +194,9 @@ class JobScheduler:
             datastore.add_execution(eid, view, "scheduled", now,
                                     description=f"run now by {user}", hostname=runner.hostname,
                                     pid=runner.pid, conn=conn)
-            datastore.add_log(job_id, view["name"], "custom_run", user, f"execution {eid}",
+            # the bare execution id, as ndscheduler writes it: its web UI builds the link of
+            # the Logs tab's "Execution ID" column from it
+            datastore.add_log(job_id, view["name"], "custom_run", user, eid,
                               view["job_class_string"], conn=conn)
         options = {key: view.get(key) for key in jobspec.OPTION_FIELDS}
         # the run uses this view (JSON, so Celery can carry it) instead of reading the job again

@@ -7,13 +7,17 @@ and never starts.  Every accepted request leaves a ``stopped`` entry in the audi
 """
 from __future__ import annotations
 
-
-class ExecutionNotFound(LookupError):
-    pass
+from bots_scheduler.errors import Conflict, NotFound
 
 
-class NotStoppable(Exception):
-    """The execution has already ended: HTTP 409."""
+class ExecutionNotFound(NotFound):
+    def __init__(self, execution_id: str):
+        super().__init__(f"no execution with id {execution_id!r}")
+        self.execution_id = execution_id
+
+
+class NotStoppable(Conflict):
+    """The execution has already ended."""
 
 
 def stop_execution(app, execution_id: str, user: str) -> dict:

@@ -20,7 +20,8 @@ def recorded(new=0, changed=0, gone=0, unchanged=0):
 
 
 def test_failures_in_a_row_skip_stopped_runs_and_stop_at_a_success():
-    assert streak_of("failed", ["timeout", "stopped", "failed", "succeeded", "failed"]).failures == 3
+    earlier = ["timeout", "stopped", "failed", "succeeded", "failed"]
+    assert streak_of("failed", earlier).failures == 3
     assert streak_of("succeeded", ["failed", "failed"]).failures_before == 2
     assert streak_of("succeeded", []).failures_before == 0
 

@@ -30,7 +30,8 @@ def test_no_file_and_no_profile_selected_is_no_alert_at_all(tmp_path):
 
 @pytest.mark.parametrize("fields, message", [
     ({"urls": "json://127.0.0.1:1/a", "events": "new-findings, fire"}, "unknown event 'fire'"),
-    ({"urls": "nosuchscheme://token-123/abc"}, r"url 1 \(nosuchscheme://\.\.\.\) is not a URL Apprise"),
+    ({"urls": "nosuchscheme://token-123/abc"},
+     r"url 1 \(nosuchscheme://\.\.\.\) is not a URL Apprise"),
     ({"urls": ""}, "urls is missing"),
     ({"urls": "json://127.0.0.1:1/a", "after_failures": "0"}, "after_failures must be"),
     ({"urls": "json://127.0.0.1:1/a", "colour": "red"}, "unknown key 'colour'"),

@@ -3,7 +3,6 @@ real SMTP server (aiosmtpd) through mailto://; what is recorded on the execution
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from tests.notifications.conftest import smtp_ini, smtp_server, tls_files  # noqa: F401
+from tests.ui.conftest import browser, ui  # noqa: F401  (the Cluster tab test)
 from tests.support.databases import fresh_database
 
 REDIS = "redis://127.0.0.1:6379/{db}"

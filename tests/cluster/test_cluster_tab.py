@@ -1,8 +1,6 @@
 """The UI's Cluster tab (real Chromium): the schedulers with the leader marked, and the workers."""
 from __future__ import annotations
 
-from tests.ui.conftest import browser, ui  # noqa: F401
-
 
 def test_the_cluster_tab_shows_the_leader_and_the_workers(server, worker, redis_broker, ui):
     srv = server("--executor", "celery", "--broker", redis_broker)

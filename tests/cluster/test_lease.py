@@ -81,7 +81,7 @@ def test_a_released_lease_or_a_dead_holder_is_taken_at_once(table):
 
 def test_two_candidates_never_both_win_the_same_expired_lease(table):
     clocks = [Clock(), Clock(), Clock()]
-    a, b, c = (lease(table, name, clock) for name, clock in zip("abc", clocks))
+    a, b, c = (lease(table, name, clock) for name, clock in zip("abc", clocks, strict=True))
     a.tick()
     b.tick()
     c.tick()

@@ -12,6 +12,7 @@ from bots_scheduler.datastore.store import Datastore
 from bots_scheduler.jobs.base import JobBase
 from bots_scheduler.jobs.loader import JobRegistry
 from bots_scheduler.settings import DatabaseSettings
+from bots_scheduler.web.errors import http_answer  # the status the API answers with
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_an_existing_name_is_refused_with_409_unless_replacing(files, store, dat
     files.add("ips.txt", b"192.0.2.1\n", "alice")
     with pytest.raises(DataFileError) as caught:
         files.add("ips.txt", b"198.51.100.1\n", "bob")
-    assert caught.value.status == 409 and "already exists" in caught.value.message
+    assert http_answer(caught.value)[0] == 409 and "already exists" in caught.value.message
     assert (data_dir / "ips.txt").read_bytes() == b"192.0.2.1\n"
     files.add("ips.txt", b"198.51.100.1\n198.51.100.2\n", "bob", replace=True)
     assert (data_dir / "ips.txt").read_bytes() == b"198.51.100.1\n198.51.100.2\n"
@@ -125,7 +126,7 @@ def test_a_file_in_the_way_of_a_folder_is_a_conflict(files, data_dir):
     files.add("lists.txt", b"x\n", "alice")
     with pytest.raises(DataFileError) as caught:
         files.add("lists.txt/ips.txt", b"x\n", "alice")
-    assert caught.value.status == 409
+    assert http_answer(caught.value)[0] == 409
 
 
 def test_delete_removes_file_row_and_empty_folders_and_logs_it(files, store, data_dir):
@@ -138,7 +139,7 @@ def test_delete_removes_file_row_and_empty_folders_and_logs_it(files, store, dat
 def test_deleting_an_unknown_file_is_404(files):
     with pytest.raises(DataFileError) as caught:
         files.delete("nothing.txt", "bob")
-    assert caught.value.status == 404
+    assert http_answer(caught.value)[0] == 404
 
 
 def test_deleting_a_file_used_by_jobs_is_refused_naming_them_unless_forced(files, store, data_dir):
@@ -146,7 +147,7 @@ def test_deleting_a_file_used_by_jobs_is_refused_naming_them_unless_forced(files
     users = [{"job_id": "j1", "name": "Nightly scan"}]
     with pytest.raises(DataFileError) as caught:
         files.delete("ips.txt", "bob", used_by=users)
-    assert caught.value.status == 409
+    assert http_answer(caught.value)[0] == 409
     assert "'Nightly scan' (j1)" in caught.value.message and "force" in caught.value.message
     assert (data_dir / "ips.txt").exists()
     files.delete("ips.txt", "bob", used_by=users, force=True)

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from bots_scheduler.datafiles.validation import (ContentChecker, DataFileError, check_content,
                                                  check_name)
+from bots_scheduler.web.errors import http_answer  # the status the API answers with
 
 
 @pytest.mark.parametrize("name", ["ips.txt", "lists/ips.lst", "a/b/c/passwords.raw",
@@ -46,7 +47,7 @@ def test_acceptable_names_are_returned_unchanged(name):
 def test_refused_names_say_why(name, reason):
     with pytest.raises(DataFileError) as caught:
         check_name(name)
-    assert caught.value.status == 400
+    assert http_answer(caught.value)[0] == 400
     assert reason in caught.value.message
 
 
@@ -84,14 +85,14 @@ def test_an_empty_file_has_no_entries():
 def test_refused_contents_name_the_reason_and_the_line(content, message):
     with pytest.raises(DataFileError) as caught:
         check_content(content)
-    assert caught.value.status == 400
+    assert http_answer(caught.value)[0] == 400
     assert message in caught.value.message
 
 
 def test_a_file_over_the_size_limit_is_refused_with_413():
     with pytest.raises(DataFileError) as caught:
         check_content(b"x" * 1025, max_size=1024)
-    assert caught.value.status == 413
+    assert http_answer(caught.value)[0] == 413
     assert "larger than the limit of 1 KiB" in caught.value.message
 
 

@@ -45,7 +45,13 @@ def run_with(srv, workdir, job_id: str, findings=None, **spec) -> dict:
     (workdir / "data" / "findings.json").write_text(json.dumps(spec))
     response = srv.post(f"/api/v1/executions/{job_id}")
     assert response.status_code == 200, response.text
-    return srv.wait_execution(response.json()["execution_id"])
+    execution = srv.wait_execution(response.json()["execution_id"])
+    if execution["state"] != "succeeded" or not (spec["findings"] or spec.get("expect_gone")):
+        return execution
+    # the findings are recorded right after the run's state is (a post-run step)
+    return srv.wait_for(lambda: (lambda e: e if any(e["findings"].values()) else None)(
+        srv.get(f"/api/v1/executions/{execution['execution_id']}").json()),
+        timeout=10, what="the run's findings to be recorded")
 
 
 def add_job(srv, name: str = "controlled", **fields) -> str:

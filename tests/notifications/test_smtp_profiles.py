@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bots_scheduler.notifications.profiles import load_profiles
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 
 GOOD = {"hostname": "smtp.example.org", "port": "587", "security": "starttls",
         "user": "bots", "password": "s3cret-pw", "from": "Bots <bots@example.org>",

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from bots_scheduler.proxy import htpasswd
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 from tests.proxy.tools import htpasswd_tool
 
 
@@ -81,3 +81,29 @@ def test_create_with_user_never_overwrites(tmp_path):
     with pytest.raises(FileExistsError):
         htpasswd.create_with_user(path, "administrator", "other")
     assert apache_accepts(path, "administrator", "pw")
+
+
+def test_passwords_longer_than_bcrypts_72_bytes_work_as_with_apaches_tool(tmp_path):
+    """bcrypt >= 5 refuses input above 72 bytes; Apache's tool uses the first 72: so do we."""
+    long_password = "é" * 40 + "tail"           # 84 bytes in UTF-8
+    ours = tmp_path / "ours"
+    htpasswd.set_password(ours, "alice", long_password)
+    assert apache_accepts(ours, "alice", long_password)
+    apaches = tmp_path / "apaches"
+    htpasswd_tool(apaches, "alice", long_password)
+    stored = htpasswd.load(apaches).get_hash("alice")
+    assert htpasswd.verify(long_password, stored)
+    assert not htpasswd.verify("é" * 35, stored)
+
+
+def test_new_entries_are_bcrypt_and_apr1_sha1_entries_are_reported_weak(tmp_path):
+    path = tmp_path / "users"
+    htpasswd_tool(path, "apr", "pw", "apr1")
+    htpasswd_tool(path, "sha", "pw", "sha1")
+    htpasswd_tool(path, "strong", "pw", "bcrypt")
+    htpasswd.set_password(path, "new", "pw")
+    entries = htpasswd.load(path)
+    assert entries.get_hash("new").startswith(b"$2y$12$")
+    assert sorted(htpasswd.weak_users(entries)) == ["apr", "sha"]
+    assert all(htpasswd.verify("pw", entries.get_hash(user))
+               for user in ("apr", "sha", "strong", "new"))

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bots_scheduler.proxy.process import ProxyProcess
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 from tests.proxy.conftest import SECRET, make_settings, users_file
 from tests.proxy.tools import (der, https, make_certificate, port_is_free, served_certificate,
                                wait_until)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bots_scheduler.proxy.tls import validate_certificate
-from bots_scheduler.settings import UsageError
+from bots_scheduler.errors import UsageError
 from tests.proxy.tools import encrypted_key, make_certificate
 
 

@@ -1,6 +1,7 @@
 """Schedules across daylight-saving changes in Europe/Brussels (2026-03-29 and 2026-10-25)."""
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -52,5 +53,5 @@ def test_schedules_never_loop_around_the_transitions():
     for start in (datetime(2026, 3, 29, 1, 59, tzinfo=BRUSSELS),
                   datetime(2026, 10, 25, 1, 59, tzinfo=BRUSSELS)):
         times = fire_times(200, start, second="*/30", minute="*", hour="1-3")
-        steps = [b - a for a, b in zip(times, times[1:])]
+        steps = [b - a for a, b in itertools.pairwise(times)]
         assert all(step.total_seconds() > 0 for step in steps), times

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from bots_scheduler.findings import Finding
+from bots_scheduler.jobs.finding import Finding
 from bots_scheduler.jobs.report import Section
 
 

@@ -15,7 +15,7 @@ from bots_scheduler.jobs.builtin._inputs import (bad_lines_section, parse_domain
                                                  parse_networks, read_lines)
 from bots_scheduler.jobs.builtin._service import (ServiceClient, ServiceError, Stopped,
                                                   base_url, failure, summary_table)
-from bots_scheduler.findings import Finding
+from bots_scheduler.jobs.finding import Finding
 from bots_scheduler.jobs.builtin._findings import findings_section, port_key
 from bots_scheduler.jobs.report import Section, Subsection, Table, Text, report
 

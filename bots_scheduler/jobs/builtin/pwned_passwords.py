@@ -12,7 +12,7 @@ from bots_scheduler.jobs.base import JobBase, JobFailed
 from bots_scheduler.jobs.builtin._inputs import BadLine, bad_lines_section
 from bots_scheduler.jobs.builtin._service import (ServiceClient, ServiceError, Stopped,
                                                   base_url, failure, summary_table)
-from bots_scheduler.findings import Finding
+from bots_scheduler.jobs.finding import Finding
 from bots_scheduler.jobs.builtin._findings import findings_section
 from bots_scheduler.jobs.report import Section, Table, Text, report
 

@@ -18,7 +18,7 @@ from bots_scheduler.jobs.builtin._service import (MAX_RETRIES, MAX_RETRY_AFTER, 
                                                   describe_answer, failure, network_failure,
                                                   request_timeout, retry_after_seconds,
                                                   summary_table, wait_or_stop)
-from bots_scheduler.findings import Finding
+from bots_scheduler.jobs.finding import Finding
 from bots_scheduler.jobs.builtin._findings import findings_section, port_key
 from bots_scheduler.jobs.report import Code, Section, Subsection, Table, Text, report
 

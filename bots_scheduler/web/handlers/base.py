@@ -8,12 +8,10 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import tornado.web
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bots_scheduler import jsontext
-from bots_scheduler.datastore.store import DatastoreUnavailable
-from bots_scheduler.scheduling.jobspec import InvalidJob
-from bots_scheduler.scheduling.scheduler import JobNotFound
+from bots_scheduler.errors import InvalidInput
+from bots_scheduler.web.errors import ApiError, http_answer, log_error
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +19,23 @@ SECRET_HEADER = "X-Bots-Proxy-Secret"
 USER_HEADER = "X-Bots-User"
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+
+__all__ = ["ApiError", "ApiHandler", "BaseHandler", "parse_flag"]
 
 
-class ApiError(tornado.web.HTTPError):
-    def __init__(self, status: int, message: str):
-        super().__init__(status, reason=None)
-        self.message = message
+def parse_flag(name: str, value: str | None, default: bool) -> bool:
+    """The one reading of a true/false query argument: true/1/yes/on, false/0/no/off (any
+    case), ``default`` when absent or empty; anything else is refused (400)."""
+    text = (value or "").strip().lower()
+    if not text:
+        return default
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise InvalidInput(f"{name} must be true or false, not {text!r}")
 
 
 def came_through_proxy(app, request) -> bool:
@@ -60,18 +69,18 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
 
     def write_error(self, status_code, **kwargs):
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ApiError):
-            message = exc.message
-        elif isinstance(exc, tornado.web.HTTPError) and exc.log_message:
-            message = exc.log_message % exc.args if exc.args else exc.log_message
+        """Every error answer: the status and message come from web/errors.py."""
+        answer = http_answer(kwargs.get("exc_info", (None, None, None))[1])
+        if answer is None:
+            message = self._reason           # a bug of ours (500), or Tornado's own answer
         else:
-            message = self._reason
+            status, message = answer
+            self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(jsontext.dumps({"error": message}))
 
     def log_exception(self, typ, value, tb):
-        if isinstance(value, tornado.web.HTTPError):
+        if log_error(value):
             return  # expected: user errors are answered, not logged as failures
         super().log_exception(typ, value, tb)
 
@@ -89,22 +98,10 @@ class ApiHandler(BaseHandler):
             raise ApiError(413, f"request body larger than {self.max_body} bytes")
 
     async def blocking(self, fn, *args, **kwargs):
-        """Run ``fn`` on the --max-workers pool; map domain errors to HTTP answers."""
+        """Run ``fn`` on the --max-workers pool (its errors are answered by write_error)."""
         pool = self.settings["worker_pool"]
         loop = tornado.ioloop.IOLoop.current()
-        try:
-            return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
-        except JobNotFound as exc:
-            raise ApiError(404, f"no job with id {exc.args[0]!r}") from None
-        except InvalidJob as exc:
-            raise ApiError(400, str(exc)) from None
-        except (OperationalError, DatastoreUnavailable) as exc:
-            log.warning("datastore unavailable: %s", str(exc).splitlines()[0])
-            raise ApiError(503, "the datastore is unavailable; try again shortly") from None
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise ApiError(503, "the datastore is unavailable; try again shortly") from None
-            raise
+        return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
 
     def reply(self, payload, status: int = 200):
         self.set_status(status)
@@ -149,15 +146,8 @@ class ApiHandler(BaseHandler):
         return moment.astimezone(timezone.utc)
 
     def flag(self, name: str, default: bool) -> bool:
-        """A true/false query argument (also 1/0, yes/no)."""
-        value = (self.get_query_argument(name, "") or "").strip().lower()
-        if not value:
-            return default
-        if value in ("true", "1", "yes"):
-            return True
-        if value in ("false", "0", "no"):
-            return False
-        raise ApiError(400, f"{name} must be true or false, not {value!r}")
+        """A true/false query argument (``parse_flag``)."""
+        return parse_flag(name, self.get_query_argument(name, None), default)
 
     def paging(self, default: int = DEFAULT_LIMIT) -> tuple[int, int]:
         limit = self._int_arg("limit", default, 1, MAX_LIMIT)

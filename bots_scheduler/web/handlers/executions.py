@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bots_scheduler.datastore.store import LOG_EVENTS, STATES
-from bots_scheduler.scheduling.stop import ExecutionNotFound, NotStoppable, stop_execution
+from bots_scheduler.scheduling.stop import ExecutionNotFound, stop_execution
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 from bots_scheduler.web.handlers.findings import ZERO_COUNTS
 
@@ -14,7 +14,7 @@ class ExecutionsHandler(ApiHandler):
             execution = await self.blocking(app.datastore.get_execution, execution_id)
             hidden = app.registry.disabled_names()
             if execution is None or execution["job"].get("job_class_string") in hidden:
-                raise ApiError(404, f"no execution with id {execution_id!r}")
+                raise ExecutionNotFound(execution_id)
             counts = await self.blocking(app.findings.run_counts, [execution_id])
             execution["findings"] = counts.get(execution_id, ZERO_COUNTS)
             self.reply(execution)
@@ -47,13 +47,8 @@ class ExecutionsHandler(ApiHandler):
         """Stop a running or queued execution: 200 {"execution_id", "state"}."""
         if not execution_id:
             raise ApiError(405, "stop an execution with DELETE /api/v1/executions/{execution_id}")
-        try:
-            answer = await self.blocking(stop_execution, self.application_ctx, execution_id,
-                                         self.user)
-        except ExecutionNotFound:
-            raise ApiError(404, f"no execution with id {execution_id!r}") from None
-        except NotStoppable as exc:
-            raise ApiError(409, str(exc)) from None
+        answer = await self.blocking(stop_execution, self.application_ctx, execution_id,
+                                     self.user)
         self.reply(answer)
 
 

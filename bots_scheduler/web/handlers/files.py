@@ -15,7 +15,8 @@ import multipart
 import tornado.web
 
 from bots_scheduler.datafiles.storage import DataFiles, Upload
-from bots_scheduler.datafiles.validation import DataFileError, format_size
+from bots_scheduler.datafiles.validation import DataFileNotFound, format_size
+from bots_scheduler.errors import BotsSchedulerError
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 FIELD = "file"
@@ -23,7 +24,6 @@ FIELD = "file"
 ENVELOPE = 64 * 1024
 MAX_FIELD_SIZE = 1024
 _EXTENDED_FILENAME = re.compile(r";\s*filename\*\s*=\s*([^;]+)", re.IGNORECASE)
-_TRUE = ("1", "true", "yes", "on")
 
 
 @tornado.web.stream_request_body
@@ -34,7 +34,7 @@ class FilesHandler(ApiHandler):
         self._in_file_part = False
         self._file_parts = 0
         self._field_bytes = 0
-        self._error: ApiError | None = None
+        self._error: Exception | None = None
         self._closed = False
 
     @property
@@ -64,21 +64,21 @@ class FilesHandler(ApiHandler):
     async def options(self, name=None):
         if not name:
             raise ApiError(400, "give the file: OPTIONS /api/v1/files/{path}")
-        if not await self._call(self.files.exists, name):
-            raise ApiError(404, f"no data file {name!r}")
+        if not await self.blocking(self.files.exists, name):
+            raise DataFileNotFound(f"no data file {name!r}")
         self.reply({"file": name})
 
     # -- DELETE ------------------------------------------------------------------------------
     async def delete(self, name=None):
         if not name:
             raise ApiError(400, "give the file: DELETE /api/v1/files/{path}")
-        force = self.get_query_argument("force", "").lower() in _TRUE
+        force = self.flag("force", default=False)
         app = self.application_ctx
 
         def delete():
             used_by = self.files.jobs_using(name, app.scheduler.list_jobs(), app.registry)
             return self.files.delete(name, self.user, used_by=used_by, force=force)
-        self.reply(await self._call(delete))
+        self.reply(await self.blocking(delete))
 
     # -- POST: upload ------------------------------------------------------------------------
     def _start_body(self):
@@ -110,9 +110,7 @@ class FilesHandler(ApiHandler):
                 await self._on_event(event)
         except multipart.MultipartError as exc:
             self._refuse(ApiError(400, f"malformed multipart body: {exc}"))
-        except DataFileError as exc:
-            self._refuse(ApiError(exc.status, exc.message))
-        except ApiError as exc:
+        except (ApiError, BotsSchedulerError) as exc:    # DataFileError, a bad ?replace=
             self._refuse(exc)
 
     async def _on_event(self, event):
@@ -126,7 +124,7 @@ class FilesHandler(ApiHandler):
                 name = upload_filename(event)
                 if name is None:
                     raise ApiError(400, f"the field {FIELD!r} carries no file name")
-                self._upload = await self._call(self.files.start_upload, name, self.user,
+                self._upload = await self.blocking(self.files.start_upload, name, self.user,
                                                 self._replace())
                 if self._closed:             # the client left while the upload was set up
                     self._abort_upload()
@@ -154,13 +152,13 @@ class FilesHandler(ApiHandler):
             self._refuse(ApiError(400, f"no field named {FIELD!r} with a file in the upload"))
         if self._error is not None:
             raise self._error
-        info = await self._call(self._upload.commit)
+        info = await self.blocking(self._upload.commit)
         self.reply({"file": info["filename"], **info}, status=201)
 
     def _replace(self) -> bool:
-        return self.get_query_argument("replace", "").lower() in _TRUE
+        return self.flag("replace", default=False)
 
-    def _refuse(self, error: ApiError) -> None:
+    def _refuse(self, error: Exception) -> None:
         self._error = error
         self._abort_upload()
 
@@ -175,12 +173,6 @@ class FilesHandler(ApiHandler):
 
     def on_finish(self):
         self._abort_upload()        # no-op after a commit
-
-    async def _call(self, fn, *args):
-        try:
-            return await self.blocking(fn, *args)
-        except DataFileError as exc:
-            raise ApiError(exc.status, exc.message) from None
 
 
 def upload_filename(segment) -> str | None:

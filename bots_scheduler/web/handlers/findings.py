@@ -5,8 +5,9 @@ Role: viewer (every GET).  Findings of disabled job classes are hidden, like the
 from __future__ import annotations
 
 from bots_scheduler.findings import CHANGES, SEVERITIES, STATES
-from bots_scheduler.findings.item import MAX_IDENTITY_CHARS
-from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+from bots_scheduler.jobs.finding import MAX_IDENTITY_CHARS
+from bots_scheduler.web.errors import ApiError
+from bots_scheduler.web.handlers.base import ApiHandler
 
 DEFAULT_FINDINGS_LIMIT = 100
 

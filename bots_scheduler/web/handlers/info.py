@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bots_scheduler import __version__
-from bots_scheduler.scheduling.jobspec import CRON_FIELDS, InvalidJob, build_trigger
-from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+from bots_scheduler.scheduling.jobspec import CRON_FIELDS, build_trigger
+from bots_scheduler.web.handlers.base import ApiHandler
 
 PREVIEW_COUNT = 5
 
@@ -25,10 +25,7 @@ class CronPreviewHandler(ApiHandler):
             value = (self.get_query_argument(name, "") or "").strip()
             fields[name] = value or ("0" if name == "second" else "*")
         tz_name = self.get_query_argument("timezone", "") or app.settings.timezone
-        try:
-            trigger = build_trigger(fields, tz_name)
-        except InvalidJob as exc:
-            raise ApiError(400, str(exc)) from None
+        trigger = build_trigger(fields, tz_name)     # InvalidJob: 400
         times, previous = [], None
         now = datetime.now(trigger.timezone)
         for _ in range(PREVIEW_COUNT):

@@ -1,11 +1,8 @@
 """/api/v1/export and /api/v1/import: job definitions as a versioned document (transfer.py)."""
 from __future__ import annotations
 
-from bots_scheduler.transfer import TransferError, export_jobs, import_jobs
-from bots_scheduler.web.handlers.base import ApiError, ApiHandler
-
-TRUE = ("1", "true", "yes", "on")
-FALSE = ("", "0", "false", "no", "off")
+from bots_scheduler.transfer import export_jobs, import_jobs
+from bots_scheduler.web.handlers.base import ApiHandler
 
 
 class ExportHandler(ApiHandler):
@@ -17,13 +14,8 @@ class ImportHandler(ApiHandler):
     max_body = 16 * 1024 * 1024
 
     async def post(self):
-        value = (self.get_query_argument("dry_run", "") or "").strip().lower()
-        if value not in TRUE + FALSE:
-            raise ApiError(400, "dry_run must be true or false")
+        dry_run = self.flag("dry_run", default=False)
         document = self.json_body()
-        try:
-            result = await self.blocking(import_jobs, document, self.application_ctx.scheduler,
-                                         self.user, value in TRUE)
-        except TransferError as exc:
-            raise ApiError(400, str(exc)) from None
+        result = await self.blocking(import_jobs, document, self.application_ctx.scheduler,
+                                     self.user, dry_run)     # TransferError: 400
         self.reply(result)

@@ -1,5 +1,7 @@
 """The ``Finding`` report item (CONTRACT §8) and how findings are gathered from a run's items.
 
+It lives with the other report items (the plugin API); the ``findings`` package records them.
+
 A finding is checked when it is made, so that a job returning a bad one fails right there, with
 a report saying which value is wrong, and its run records nothing (``InvalidFinding`` is a
 ``JobFailed``: the runner ends the run ``failed`` with that message as its report).
