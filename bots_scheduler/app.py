@@ -5,6 +5,7 @@ import getpass
 import logging
 from typing import Callable
 
+from bots_scheduler.access.tokens import TokenStore
 from bots_scheduler.alerts.profiles import load_alert_config
 from bots_scheduler.alerts.sender import AlertSender
 from bots_scheduler.cluster.coordinator import Coordinator
@@ -18,6 +19,7 @@ from bots_scheduler.notifications.notifier import Notifier
 from bots_scheduler.retention import Retention
 from bots_scheduler.scheduling.runner import Runner, RunOutcome
 from bots_scheduler.scheduling.scheduler import JobScheduler
+from bots_scheduler.secrets.store import SecretStore
 from bots_scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ class Application:
         self.datastore = Datastore(settings.database, pool_size=pool)
         self.findings = FindingStore(self.datastore.engine, settings.database.findings_table)
         self.registry = JobRegistry.discover(settings.jobs_dirs)
+        self.secrets = SecretStore(self.datastore.engine, settings.database.jobs_table)
+        self.tokens = TokenStore(self.datastore.engine, settings.database.jobs_table)
         self.data_files = DataFiles(settings.data_dir, self.datastore, settings.max_file_size)
         self.runner = Runner(self)
         self.scheduler = JobScheduler(self)
@@ -47,7 +51,8 @@ class Application:
         self.notifier = Notifier.from_settings(settings, self.datastore)
         self.run_listeners.append(self.notifier.on_run_finished)
         self.alerts = AlertSender(load_alert_config(settings.alert_config,
-                                                    settings.alert_profiles), self.datastore)
+                                                    settings.alert_profiles), self.datastore,
+                                  secrets=self.secrets.value)
         self.run_listeners.append(self.alerts.on_run_finished)
         self.metrics = Metrics(self)
         self.run_listeners.append(self.metrics.on_run_finished)
@@ -56,9 +61,13 @@ class Application:
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.check()
+        # stored secrets that this process cannot open: stop before anything changes
+        self.secrets.check_key()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.create_tables()
+        self.secrets.create_table()
+        self.tokens.create_table()
         self.findings.create_tables()
         self.cluster.create_tables()
         self.data_files.synchronise(self.local_user)   # hand-copied or removed files

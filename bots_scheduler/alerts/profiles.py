@@ -58,9 +58,10 @@ EMPTY = AlertConfig({}, ())
 
 
 def load_alert_config(config_path, selected=(), selector="--alert-profile",
-                      check_secrets: bool = False) -> AlertConfig:
+                      secrets=None) -> AlertConfig:
     """The profiles of ``config_path``, checked.  A missing file is no profile at all, unless
-    profiles are selected.  ``check_secrets``: a ``secret:NAME`` URL must resolve now too."""
+    profiles are selected.  ``secrets`` (name -> value): a ``secret:NAME`` URL must resolve
+    to a URL Apprise can use now too (alert-test)."""
     selected = tuple(dict.fromkeys(selected or ()))
     path = Path(config_path)
     if not path.is_file():
@@ -70,7 +71,7 @@ def load_alert_config(config_path, selected=(), selector="--alert-profile",
                              f"the template)")
         return EMPTY
     config = read_ini("--alert-config", path)
-    profiles = {name: parse_profile(name, dict(config[name]), path, check_secrets)
+    profiles = {name: parse_profile(name, dict(config[name]), path, secrets)
                 for name in config.sections()}
     for name in selected:
         if name not in profiles:
@@ -79,7 +80,7 @@ def load_alert_config(config_path, selected=(), selector="--alert-profile",
     return AlertConfig(profiles, selected)
 
 
-def parse_profile(name: str, section: dict, path, check_secrets: bool = False) -> AlertProfile:
+def parse_profile(name: str, section: dict, path, secrets=None) -> AlertProfile:
     where = f"--alert-config {path} [{name}]"
     values = {key: (value or "").strip() for key, value in section.items()}
     unknown = sorted(set(values) - set(KNOWN_KEYS))
@@ -94,9 +95,9 @@ def parse_profile(name: str, section: dict, path, check_secrets: bool = False) -
             if not url.secret or any(ch not in _NAME_CHARS for ch in url.secret) \
                     or len(url.secret) > 64:
                 raise UsageError(f"{where}: {url.label}: not a secret name")
-            if check_secrets:
+            if secrets is not None:
                 try:
-                    value = url.value()
+                    value = url.value(secrets)
                 except UnknownSecret as exc:
                     raise UsageError(f"{where}: {url.label}: {exc}") from None
                 if service(value) is None:

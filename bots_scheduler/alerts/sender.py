@@ -45,10 +45,10 @@ class UrlOutcome:
     reason: str = ""
 
 
-def send_to_url(url, message: AlertMessage) -> tuple[bool, str, str]:
+def send_to_url(url, message: AlertMessage, secrets=None) -> tuple[bool, str, str]:
     """One attempt: (delivered, service name, reason).  Never raises, never logs the URL."""
     try:
-        plugin = service(url.value())
+        plugin = service(url.value(secrets))
     except UnknownSecret as exc:
         return False, "", str(exc)
     if plugin is None:
@@ -64,17 +64,19 @@ def send_to_url(url, message: AlertMessage) -> tuple[bool, str, str]:
 
 
 def deliver_with_retries(profile: AlertProfile, message: AlertMessage, retry_delays,
-                         stopping: threading.Event | None = None,
-                         on_retry=None) -> list[UrlOutcome]:
+                         stopping: threading.Event | None = None, on_retry=None,
+                         secrets=None) -> list[UrlOutcome]:
+    """Every URL of ``profile``; a failed one again after each of ``retry_delays`` (a secret
+    that cannot be resolved is not retried).  ``secrets``: name -> value."""
     pending = list(profile.urls)
     outcomes: dict[int, UrlOutcome] = {}
     for attempt in range(1, len(retry_delays) + 2):
         failed = []
         for url in pending:
-            delivered, name, reason = send_to_url(url, message)
+            delivered, name, reason = send_to_url(url, message, secrets)
             label = f"{url.label} ({name})" if name else url.label
             outcomes[url.position] = UrlOutcome(label, delivered, attempt, reason)
-            if not delivered and not reason.startswith(("no secret", "secret ")):
+            if not delivered and not reason.startswith("secret "):
                 failed.append(url)
         pending = failed
         if not pending or attempt > len(retry_delays) or (stopping and stopping.is_set()):
@@ -102,9 +104,12 @@ def summary(outcomes: list[UrlOutcome]) -> tuple[str, str]:
 
 
 class AlertSender:
-    def __init__(self, config: AlertConfig, datastore, retry_delays=RETRY_DELAYS):
+    def __init__(self, config: AlertConfig, datastore, retry_delays=RETRY_DELAYS,
+                 secrets=None):
+        """``secrets``: name -> value (the secrets store's lookup), for ``secret:NAME`` URLs."""
         self.config = config or EMPTY
         self.datastore = datastore
+        self.secrets = secrets
         self.retry_delays = tuple(retry_delays)
         self._stopping = threading.Event()
         self._records_lock = threading.Lock()
@@ -118,6 +123,9 @@ class AlertSender:
         for profile in self.config.profiles.values():
             log.info("alerts: profile %s%s", profile.describe(),
                      " (selected)" if profile.name in self.config.selected else "")
+            for url in profile.urls:
+                if url.secret:
+                    self._check_secret(profile, url)
         if not self.config.selected:
             log.info("alerts: no profile selected (--alert-profile); only jobs naming "
                      "alert_profiles send alerts")
@@ -133,6 +141,18 @@ class AlertSender:
         for worker in self._workers.values():
             if worker.is_alive():
                 worker.join(max(deadline - time.monotonic(), 0))
+
+    def _check_secret(self, profile: AlertProfile, url) -> None:
+        """A secret that is missing or not an Apprise URL now: said at start, not fatal (it may
+        be set later through the API)."""
+        try:
+            usable = service(url.value(self.secrets)) is not None
+            why = "it does not hold a URL Apprise can use"
+        except UnknownSecret as exc:
+            usable, why = False, str(exc)
+        if not usable:
+            log.warning("alerts: profile %s, %s: %s; its alerts fail until that is fixed",
+                        profile.name, url.label, why)
 
     # -- the run listener --------------------------------------------------------------------
     def profiles_for(self, job: dict) -> list[AlertProfile]:
@@ -191,7 +211,7 @@ class AlertSender:
                          f"attempt {attempt} failed: {reasons}", list(delivery.events))
 
         outcomes = deliver_with_retries(profile, delivery.message, self.retry_delays,
-                                        self._stopping, retrying)
+                                        self._stopping, retrying, self.secrets)
         status, text = summary(outcomes)
         if status == "sent":
             log.info("alerts: profile %s, job %s: %s", profile.name, delivery.job_name, text)

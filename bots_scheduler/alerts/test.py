@@ -16,9 +16,18 @@ from bots_scheduler.alerts.sender import deliver_with_retries, summary
 from bots_scheduler.alerts.urls import THREAD_PREFIX
 
 
-def command_alert_test(args) -> int:
+def command_alert_test(args, open_secrets) -> int:
+    """``open_secrets(args)``: a context manager giving the secrets lookup (name -> value) of
+    the datastore the command's options name; opened only for a profile with secret URLs."""
     config = load_alert_config(args.alert_config, [args.profile], selector="PROFILE")
     profile = config.get(args.profile)
+    if any(url.secret for url in profile.urls):
+        with open_secrets(args) as secrets:
+            return _send(profile, secrets)
+    return _send(profile, None)
+
+
+def _send(profile, secrets) -> int:
     message = AlertMessage(f"{PREFIX}: alert test of profile {profile.name}",
                            f"This is a test alert of Bots Scheduler's alert profile "
                            f"{profile.name!r}, sent from {socket.gethostname()}.\n"
@@ -26,7 +35,7 @@ def command_alert_test(args) -> int:
     outcomes = []
     # in an alert thread: what the HTTP libraries log there (URLs) is dropped
     worker = threading.Thread(name=f"{THREAD_PREFIX}test", target=lambda: outcomes.extend(
-        deliver_with_retries(profile, message, retry_delays=())))
+        deliver_with_retries(profile, message, retry_delays=(), secrets=secrets)))
     worker.start()
     worker.join()
     status, text = summary(outcomes)

@@ -8,7 +8,6 @@ request path) is dropped, also with ``--debug``.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,30 +36,10 @@ quiet_libraries()
 
 
 class UnknownSecret(Exception):
-    """``secret:NAME`` names no secret (or the secrets store is not available)."""
+    """``secret:NAME`` cannot be resolved (no such secret, no secrets store, a wrong key)."""
 
 
-# The secrets store (CONTRACT §7) is built by the access work; until it is wired in, this seam
-# answers "no such secret".  ``set_secret_resolver`` installs the store's lookup
-# (name -> value or None) at start-up.
-_resolver: Callable[[str], str | None] | None = None
-_resolver_lock = threading.Lock()
-
-
-def set_secret_resolver(resolver: Callable[[str], str | None] | None) -> None:
-    global _resolver
-    with _resolver_lock:
-        _resolver = resolver
-
-
-def secret_value(name: str) -> str:
-    with _resolver_lock:
-        resolver = _resolver
-    value = resolver(name) if resolver is not None else None
-    if not value:
-        raise UnknownSecret(f"no secret {name!r}" if resolver is not None else
-                            f"secret {name!r}: the secrets store is not available")
-    return value
+SecretLookup = Callable[[str], str]     # name -> value; raises when there is none
 
 
 @dataclass(frozen=True)
@@ -76,8 +55,20 @@ class AlertUrl:
         return f"url {self.position} (secret {self.secret})" if self.secret else \
             f"url {self.position}"
 
-    def value(self) -> str:
-        return secret_value(self.secret) if self.secret else self.text
+    def value(self, lookup: SecretLookup | None = None) -> str:
+        """The URL; a secret's value through ``lookup`` (the secrets store, CONTRACT §7),
+        resolved at each delivery so that a changed secret takes effect at once."""
+        if not self.secret:
+            return self.text
+        if lookup is None:
+            raise UnknownSecret(f"secret {self.secret!r}: no secrets store here")
+        try:
+            value = lookup(self.secret)
+        except Exception as exc:      # SecretNotFound, KeyUnavailable: say which, not the value
+            raise UnknownSecret(f"secret {self.secret!r}: {exc}") from None
+        if not value:
+            raise UnknownSecret(f"secret {self.secret!r} is empty")
+        return value.strip()
 
 
 def split_urls(text: str) -> list[AlertUrl]:

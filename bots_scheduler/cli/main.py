@@ -6,6 +6,7 @@ every option has been checked. ``main`` is the one place where the errors of eve
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -149,13 +150,40 @@ def command_passwd(args) -> int:
 
 def command_alert_test(args) -> int:
     from bots_scheduler.alerts.test import command_alert_test as send_test
-    return send_test(args)
+    return send_test(args, open_secrets)
+
+
+@contextlib.contextmanager
+def open_secrets(args):
+    """The secrets lookup (name -> value) of the datastore named by the database options."""
+    from bots_scheduler.datastore.store import Datastore
+    from bots_scheduler.secrets.store import SecretStore
+    database = database_settings(args, data_directory(args.data_dir))
+    datastore = Datastore(database, pool_size=1)
+    try:
+        datastore.check()
+        secrets = SecretStore(datastore.engine, database.jobs_table)
+        secrets.check_key()
+        yield secrets.value
+    finally:
+        datastore.dispose()
+
+
+def command_secret(args) -> int:
+    from bots_scheduler.cli.secrets import command_secret as secret
+    return secret(args)
+
+
+def command_token(args) -> int:
+    from bots_scheduler.cli.tokens import command_token as token
+    return token(args)
 
 
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
             "smtp-test": command_smtp_test, "alert-test": command_alert_test,
             "passwd": command_passwd, "export": command_export, "import": command_import,
-            "worker": command_worker, "migrate": command_migrate}
+            "worker": command_worker, "secret": command_secret, "token": command_token,
+            "migrate": command_migrate}
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Role: viewer (every GET).  Findings of disabled job classes are hidden, like the
 """
 from __future__ import annotations
 
+from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.findings import CHANGES, SEVERITIES, STATES
 from bots_scheduler.jobs.finding import MAX_IDENTITY_CHARS
 from bots_scheduler.web.errors import ApiError
@@ -18,6 +19,8 @@ def _page(rows, total, limit, offset) -> dict:
 
 
 class FindingsHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     async def get(self, ident=None):
         app = self.application_ctx
         hidden = app.registry.disabled_names()
