@@ -33,7 +33,8 @@ SECURITY_HEADERS = {
 }
 # Header lists are handled as mitmproxy keeps them, tuples of (name, value) bytes, and rebuilt in
 # one pass: a per-header set/delete rescans the whole list each time.
-_SECURITY_FIELDS = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+_SECURITY_FIELDS = tuple((name.encode(), value.encode())
+                         for name, value in SECURITY_HEADERS.items())
 _SECURITY_NAMES = frozenset(name.lower() for name, _ in _SECURITY_FIELDS)
 _CSP_FIELD = (b"Content-Security-Policy", CONTENT_SECURITY_POLICY.encode())
 _NOT_FORWARDED = frozenset({b"authorization", b"x-forwarded-for", b"x-forwarded-proto",
