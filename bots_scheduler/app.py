@@ -5,6 +5,7 @@ import getpass
 import logging
 from typing import Callable
 
+from bots_scheduler.access.tokens import TokenStore
 from bots_scheduler.cluster.coordinator import Coordinator
 from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
@@ -14,6 +15,7 @@ from bots_scheduler.notifications.notifier import Notifier
 from bots_scheduler.retention import Retention
 from bots_scheduler.scheduling.runner import Runner, RunOutcome
 from bots_scheduler.scheduling.scheduler import JobScheduler
+from bots_scheduler.secrets.store import SecretStore
 from bots_scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ class Application:
         pool = settings.threadpool_size + settings.max_workers + 2
         self.datastore = Datastore(settings.database, pool_size=pool)
         self.registry = JobRegistry.discover(settings.jobs_dirs)
+        self.secrets = SecretStore(self.datastore.engine, settings.database.jobs_table)
+        self.tokens = TokenStore(self.datastore.engine, settings.database.jobs_table)
         self.data_files = DataFiles(settings.data_dir, self.datastore, settings.max_file_size)
         self.runner = Runner(self)
         self.scheduler = JobScheduler(self)
@@ -44,9 +48,13 @@ class Application:
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.check()
+        # stored secrets that this process cannot open: stop before anything changes
+        self.secrets.check_key()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.datastore.create_tables()
+        self.secrets.create_table()
+        self.tokens.create_table()
         self.cluster.create_tables()
         self.data_files.synchronise(self.local_user)   # hand-copied or removed files
         # only executions of processes that are gone: other schedulers may share the datastore

@@ -19,6 +19,7 @@ from bots_scheduler.errors import InvalidInput
 from bots_scheduler.scheduling import jobspec
 from bots_scheduler.scheduling.jobspec import API_CRON_FIELDS, OPTION_FIELDS, InvalidJob
 from bots_scheduler.scheduling.scheduler import JobNotFound
+from bots_scheduler.secrets.arguments import mask, unmask
 
 FORMAT = "bots-scheduler-jobs"
 VERSION = 1
@@ -93,11 +94,14 @@ def read_document(document) -> list[dict]:
     return jobs
 
 
-def normalise(entry: dict, scheduler) -> dict:
-    """The entry as the scheduler would store it (cron fields as the trigger prints them)."""
+def normalise(entry: dict, scheduler, stored_args: list | None = None) -> dict:
+    """The entry as the scheduler would store it (cron fields as the trigger prints them);
+    its secret references checked, and a mask of a secret-typed argument accepted only where
+    the job already has a value (``stored_args``)."""
     app = scheduler.app
     try:
         spec = jobspec.parse_job_body(entry, app.registry, app.settings.timezone)
+        scheduler.checked_arguments(spec, stored_args)
     except InvalidJob as exc:
         raise TransferError(f"job {entry['job_id']}: {exc}") from None
     fields = jobspec.trigger_fields(spec["trigger"])
@@ -112,14 +116,26 @@ def normalise(entry: dict, scheduler) -> dict:
 def plan(document, scheduler) -> list[Change]:
     changes = []
     for entry in read_document(document):
-        new = normalise(entry, scheduler)
+        try:
+            stored = scheduler.stored_arguments(entry["job_id"])
+        except JobNotFound:
+            stored = None
+        new = normalise(entry, scheduler, stored)
         try:
             old = job_entry(scheduler.get_job(new["job_id"]))
         except JobNotFound:
             changes.append(Change(new["job_id"], new["name"], "add", [], new))
             continue
-        differences = [f"{key}: {old.get(key)!r} → {new.get(key)!r}" for key in COMPARED
-                       if old.get(key) != new.get(key)]
+        # old is the masked view; new is compared and shown masked the same way, and a new
+        # plain value behind an unchanged mask is named without being shown
+        shown = dict(new, pub_args=mask(new["pub_args"],
+                                        scheduler.secret_positions(new["job_class_string"])))
+        differences = [f"{key}: {old.get(key)!r} → {shown.get(key)!r}" for key in COMPARED
+                       if old.get(key) != shown.get(key)]
+        if shown["pub_args"] == old["pub_args"] and unmask(
+                new["pub_args"], stored, scheduler.secret_positions(new["job_class_string"])) \
+                != stored:
+            differences.append("pub_args: a secret-typed value changed")
         changes.append(Change(new["job_id"], new["name"],
                               "modify" if differences else "unchanged", differences, new))
     return changes

@@ -31,8 +31,10 @@ class WorkerService:
         # DatastoreUnavailable: one line and exit 2 (cli/main.py)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.datastore.check()
+        app.secrets.check_key()     # it resolves the runs' secrets: the same key is needed
         app.datastore.create_tables()
         app.cluster.create_tables()
+        app.secrets.create_table()
         warn_missing_files(app)
         celery = make_celery(settings.broker)
         register_tasks(celery, app.runner)

@@ -242,6 +242,71 @@ def build_transfer_parsers(sub):
                                     default=False, help="only show what would change")
 
 
+def build_secret_parser(sub):
+    text = ("named secrets (API keys...) used by jobs as {\"secret\": \"NAME\"}: values are "
+            "encrypted with conf/secret.key or $BOTS_SCHEDULER_SECRET_KEY")
+    cmd = sub.add_parser("secret", help="store, list and delete named secrets",
+                         description=text, formatter_class=_Formatter)
+    actions = cmd.add_subparsers(dest="secret_command", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    texts = {"set": "store a secret, or replace its value; the value is read from standard "
+                    "input (asked without echo on a terminal)",
+             "list": "names, times and the jobs using each secret (never a value)",
+             "delete": "delete a secret",
+             "adopt": "move the plain values of secret-typed job arguments (API keys of the "
+                      "built-in jobs...) into secrets, and make the jobs reference them"}
+    for name, help_text in texts.items():
+        action = actions.add_parser(name, help=help_text, description=help_text,
+                                    formatter_class=_Formatter)
+        if name in ("set", "delete"):
+            action.add_argument("name", metavar="NAME",
+                                help="secret name: 1-64 letters, digits, '_', '.' or '-'")
+        if name == "delete":
+            action.add_argument("--force", action="store_true", default=False,
+                                help="delete even if jobs use it (their runs then fail)")
+        if name == "adopt":
+            action.add_argument("--dry-run", dest="dry_run", action="store_true",
+                                default=False, help="only show what would change")
+            action.add_argument("-j", "--jobs", dest="jobs", action="append", default=None,
+                                metavar="JOBS", help=f"folder with job modules; repeatable "
+                                                     f"(default: {DEFAULT_JOBS})")
+        add_data_dir_option(action)
+        add_table_options(add_database_options(action))
+    return cmd
+
+
+ROLE_CHOICES = ["viewer", "operator", "admin"]
+
+
+def build_token_parser(sub):
+    text = ("API tokens for scripts: 'Authorization: Bearer TOKEN' through the proxy acts as "
+            "user token:NAME with the token's role; stored hashed")
+    cmd = sub.add_parser("token", help="create, list and revoke API tokens", description=text,
+                         formatter_class=_Formatter)
+    actions = cmd.add_subparsers(dest="token_command", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    texts = {"create": "create a token and print it once (the last line of the output is the "
+                       "token alone)",
+             "list": "name, role, created, expires and last used of each token (never the "
+                     "token)",
+             "revoke": "revoke a token: it is refused (401) from its next request"}
+    for name, help_text in texts.items():
+        action = actions.add_parser(name, help=help_text, description=help_text,
+                                    formatter_class=_Formatter)
+        if name != "list":
+            action.add_argument("name", metavar="NAME",
+                                help="token name: 1-64 letters, digits, '_', '.' or '-'")
+        if name == "create":
+            action.add_argument("--role", required=True, choices=ROLE_CHOICES,
+                                help="what the token may do")
+            action.add_argument("--expires-days", dest="expires_days", default=None,
+                                metavar="N", help="the token stops working after N days "
+                                                  "(default: never)")
+        add_data_dir_option(action)
+        add_table_options(add_database_options(action))
+    return cmd
+
+
 def build_migrate_parser(sub):
     text = ("copy the jobs, executions and audit log of an ndscheduler 0.3 or original Bots "
             "Scheduler datastore into the configured one (idempotent)")
@@ -289,5 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     build_passwd_parser(sub)
     build_transfer_parsers(sub)
     build_worker_parser(sub)
+    build_secret_parser(sub)
+    build_token_parser(sub)
     build_migrate_parser(sub)
     return parser

@@ -144,9 +144,20 @@ def command_passwd(args) -> int:
     return change_password(args)
 
 
+def command_secret(args) -> int:
+    from bots_scheduler.cli.secrets import command_secret as secret
+    return secret(args)
+
+
+def command_token(args) -> int:
+    from bots_scheduler.cli.tokens import command_token as token
+    return token(args)
+
+
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
             "smtp-test": command_smtp_test, "passwd": command_passwd,
             "export": command_export, "import": command_import, "worker": command_worker,
+            "secret": command_secret, "token": command_token,
             "migrate": command_migrate}
 
 

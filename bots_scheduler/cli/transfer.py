@@ -19,6 +19,7 @@ def offline_scheduler(args):
     try:
         app.datastore.check()
         app.datastore.create_tables()
+        app.secrets.create_table()      # job arguments may reference secrets
     except BaseException:
         app.datastore.dispose()
         raise

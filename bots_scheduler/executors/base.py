@@ -17,7 +17,6 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from bots_scheduler.datastore.store import to_naive_utc, utcnow
-from bots_scheduler.scheduling import jobspec
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class FiringExecutor(BaseExecutor):
         klass = app.registry.get(job.args[0])
         if klass is not None and not klass.is_enabled():
             return None
-        view = jobspec.job_view(job)
+        view = app.scheduler.view(job)
         eid = uuid.uuid4().hex
         firings = cluster.tables.firings if cluster is not None else None
         try:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bots_scheduler.errors import InvalidInput
 from bots_scheduler.scheduling.triggers import CronTrigger
+from bots_scheduler.secrets.arguments import mask
 
 CRON_FIELDS = ("second", "minute", "hour", "day", "week", "day_of_week", "month")
 API_CRON_FIELDS = ("month", "week", "day", "day_of_week", "hour", "minute")
@@ -113,9 +114,12 @@ def trigger_fields(trigger: CronTrigger) -> dict:
     return {field.name: str(field) for field in trigger.fields if field.name in CRON_FIELDS}
 
 
-def job_view(job) -> dict:
-    """The API's Job object for an APScheduler job."""
+def job_view(job, secret_positions=()) -> dict:
+    """The API's Job object for an APScheduler job; the plain values of the arguments at
+    ``secret_positions`` (declared ``'type': 'secret'``) are shown as a mask."""
     job_class_string, job_id, *pub_args = job.args
+    if secret_positions:
+        pub_args = mask(pub_args, secret_positions)
     fields = trigger_fields(job.trigger)
     next_run: datetime | None = job.next_run_time
     view = {

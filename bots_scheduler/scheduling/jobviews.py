@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 
 class JobViews:
-    def __init__(self, engine, tablename: str):
+    def __init__(self, engine, tablename: str, secret_positions=lambda _class_string: ()):
         self.engine = engine
+        # job class string -> positions of its secret-typed arguments (shown masked)
+        self.secret_positions = secret_positions
         # the columns of APScheduler's SQLAlchemyJobStore table that are read here
         self.table = Table(tablename, MetaData(),
                            Column("id", Unicode(191), primary_key=True),
@@ -48,7 +50,7 @@ class JobViews:
             if cached is not None and cached[0] == state:
                 view = cached[1]
             else:
-                view = _view(job_id, state)
+                view = _view(job_id, state, self.secret_positions)
                 if view is None:
                     continue
             fresh[job_id] = (state, view)
@@ -58,11 +60,11 @@ class JobViews:
         return views
 
 
-def _view(job_id: str, state: bytes) -> dict | None:
+def _view(job_id: str, state: bytes, secret_positions) -> dict | None:
     try:
         job = Job.__new__(Job)
         job.__setstate__(pickle.loads(state))
-        view = jobspec.job_view(job)
+        view = jobspec.job_view(job, secret_positions(job.args[0]))
         return ReadOnlyDict(view, pub_args=ReadOnlyList(view["pub_args"]))
     except Exception:
         # what APScheduler does with a job it cannot restore: log it and leave it out

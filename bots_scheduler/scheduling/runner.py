@@ -19,6 +19,9 @@ from pathlib import Path
 from bots_scheduler.jobs.base import JobBase, JobFailed, JobTimedOut
 from bots_scheduler.jobs.report import (Code, Section, Text, data_to_json, render_items,
                                         render_report)
+from bots_scheduler.secrets.arguments import InvalidReference, MissingSecret, mask
+from bots_scheduler.secrets.arguments import resolve as resolve_secrets
+from bots_scheduler.secrets.keys import KeyUnavailable
 from bots_scheduler.scheduling.deadline import STOP_GRACE, BodyEnd, run_with_deadline
 
 log = logging.getLogger(__name__)
@@ -108,7 +111,8 @@ class Runner:
             return None
         job = given_view or app.scheduler.job_snapshot(job_id) or {
             "job_id": job_id, "name": job_id, "job_class_string": job_class_string,
-            "pub_args": pub_args, **options}
+            "pub_args": mask(pub_args, app.scheduler.secret_positions(job_class_string)),
+            **options}
         if klass is None:
             message = (f"job class {job_class_string!r} cannot be loaded: its module is missing, "
                        f"failed to import, or no longer defines it")
@@ -135,7 +139,7 @@ class Runner:
         instance = None
         ended = BodyEnd()
         try:
-            arguments = resolve_arguments(klass, pub_args, context.data_dir)
+            arguments = resolve_arguments(klass, pub_args, context.data_dir, app.secrets)
             instance = klass(job_id, execution_id, context)
             ended = run_with_deadline(lambda: instance.run(*arguments), stop_event, timeout,
                                       lambda: self._stop_wanted(execution_id),
@@ -190,7 +194,8 @@ class Runner:
             finished_time=finished)
         retry = getattr(app.scheduler, "schedule_retry", None)
         final = not (retry and state in RETRIED_STATES and attempt <= retries_of(job)
-                     and self.accepting and retry(job, first_eid or execution_id, attempt + 1))
+                     and self.accepting
+                     and retry(job, first_eid or execution_id, attempt + 1, pub_args))
         outcome = RunOutcome(execution_id, job_id, job, klass, state, result, data,
                              getattr(instance, "_notify", None),
                              klass.meta_info()["report_title"] or klass.meta_info()["job_class_name"],
@@ -284,10 +289,17 @@ def with_notice(result_html: str, title: str, message: str) -> str:
     return render_report(title, [Section(title, Text(message))]) + (result_html or "")
 
 
-def resolve_arguments(klass: type[JobBase], pub_args: list, data_dir: Path) -> list:
-    """``file`` arguments become absolute paths inside the data folder."""
+def resolve_arguments(klass: type[JobBase], pub_args: list, data_dir: Path,
+                      secrets=None) -> list:
+    """``{"secret": NAME}`` arguments become the secret's value (read here, in the process
+    that runs the job); ``file`` arguments become absolute paths inside the data folder."""
     specs = klass.meta_info()["arguments"]
     resolved = list(pub_args)
+    if secrets is not None:
+        try:
+            resolved, _values = resolve_secrets(resolved, secrets)
+        except (MissingSecret, KeyUnavailable, InvalidReference) as exc:
+            raise ArgumentError(str(exc)) from None
     for index, spec in enumerate(specs):
         if index >= len(resolved) or not isinstance(spec, dict) or spec.get("type") != "file":
             continue

@@ -5,6 +5,8 @@ path here without a route, fails the build.
 """
 from __future__ import annotations
 
+import re
+
 from bots_scheduler import __version__
 from bots_scheduler.datastore.store import LOG_EVENTS, STATES
 from bots_scheduler.scheduling.jobspec import API_CRON_FIELDS, OPTION_LIMITS
@@ -68,6 +70,8 @@ PAGING = [
     _query("offset", "Items to skip (see next_offset)", {"type": "integer", "minimum": 0}),
 ]
 JOB_ID = _path("job_id", "Job id")
+SECRET_NAME = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}
+SECRET_PATH = {**_path("name", "Secret name"), "schema": SECRET_NAME}
 
 
 def _schemas() -> dict:
@@ -125,6 +129,12 @@ def _schemas() -> dict:
             "dry_run": {"type": "boolean"}, "added": {"type": "integer"},
             "modified": {"type": "integer"}, "unchanged": {"type": "integer"},
             "jobs": {"type": "array", "items": {"type": "object"}}}},
+        "Secret": {"type": "object", "properties": {
+            "name": SECRET_NAME, "created_time": {"type": "string"},
+            "updated_time": {"type": "string"}, "updated_by": {"type": "string"},
+            "used_by": {"type": "array", "items": {"type": "string"},
+                        "description": "Ids of the jobs whose arguments reference it"}}},
+        "SecretName": {"type": "object", "properties": {"name": SECRET_NAME}},
         "Id": {"type": "object", "properties": {"job_id": {"type": "string"},
                                                  "execution_id": {"type": "string"}}},
     }
@@ -248,6 +258,32 @@ def _paths() -> dict:
             "options": _op("Does this data file exist", {**_ok("It exists"), **_errors(404)},
                            [_path("path", "Relative path in the data folder")], tag="files"),
         },
+        "/api/v1/secrets": {
+            "get": _op("Secrets: names, times and the jobs using each; never a value",
+                       {**_ok("Secrets", {"type": "object", "properties": {
+                           "secrets": {"type": "array", "items": _ref("Secret")}}}),
+                        **_errors(503)}, tag="secrets"),
+            "post": _op("Store a new secret (encrypted at rest)",
+                        {**_ok("Stored", _ref("SecretName"), "201"),
+                         **_errors(400, 409, 413, 503)},
+                        body=_json_body({"type": "object", "required": ["name", "value"],
+                                         "properties": {"name": SECRET_NAME,
+                                                        "value": {"type": "string",
+                                                                  "minLength": 1}}}),
+                        tag="secrets"),
+        },
+        "/api/v1/secrets/{name}": {
+            "put": _op("Replace a secret's value",
+                       {**_ok("Replaced", _ref("SecretName")), **_errors(400, 404, 413, 503)},
+                       [SECRET_PATH],
+                       _json_body({"type": "object", "required": ["value"], "properties": {
+                           "value": {"type": "string", "minLength": 1}}}), tag="secrets"),
+            "delete": _op("Delete a secret (409 naming the jobs that use it, unless force)",
+                          {**_ok("Deleted", _ref("SecretName")), **_errors(400, 404, 409, 503)},
+                          [SECRET_PATH, _query("force", "Delete even if jobs use it",
+                                               {"type": "string", "enum": ["1", "0"]})],
+                          tag="secrets"),
+        },
         "/api/v1/export": {"get": _op("Every job definition, as a versioned document",
                                       {**_ok("The document", _ref("JobsDocument")),
                                        **_errors(503)}, tag="transfer")},
@@ -261,6 +297,34 @@ def _paths() -> dict:
     }
 
 
+def _with_roles(paths: dict) -> dict:
+    """Each operation's ``x-required-role``: the role its route's handler declares (the one
+    declaration the scheduler enforces), and the 401/403 answers every call may give."""
+    from bots_scheduler.web.handlers.base import required_role
+    from bots_scheduler.web.server import routes
+    handlers = {}
+    for route in routes():
+        template = re.sub(r"\([^)]*\)", "{}", route[0])
+        handlers[template[:-2] if template.endswith("/?") and template != "/?" else template] = \
+            route[1]
+    for path, operations in paths.items():
+        handler = handlers.get(re.sub(r"\{[^}]+\}", "{}", path))
+        for method, operation in operations.items():
+            if handler is None:
+                continue
+            role = required_role(handler, method)
+            operation["x-required-role"] = role
+            operation["description"] = f"Role: {role} or higher."
+            operation["responses"].setdefault("401", {
+                "description": "Through the proxy: no, wrong, revoked or expired credentials",
+                "content": {JSON: {"schema": _ref("Error")}}})
+            operation["responses"].setdefault("403", {
+                "description": "The caller's role is too low (the error names the role "
+                               "needed), or the request bypassed the proxy",
+                "content": {JSON: {"schema": _ref("Error")}}})
+    return paths
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.0.3",
@@ -269,6 +333,6 @@ def openapi_document() -> dict:
                                 "with the operations additions. Errors are "
                                 "{\"error\": \"...\"}."},
         "servers": [{"url": "/"}],
-        "paths": _paths(),
+        "paths": _with_roles(_paths()),
         "components": {"schemas": _schemas()},
     }

@@ -8,8 +8,9 @@ from pathlib import Path
 import tornado.httpserver
 import tornado.web
 
+from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.web.handlers.cluster import ClusterHandler
-from bots_scheduler.web.handlers.base import BaseHandler, NotFoundHandler, came_through_proxy
+from bots_scheduler.web.handlers.base import ApiError, BaseHandler, NotFoundHandler, authorize
 from bots_scheduler.web.handlers.executions import (ExecutionsHandler, ExecutionStatsHandler,
                                                     LogsHandler)
 from bots_scheduler.web.handlers.info import CronPreviewHandler, InfoHandler
@@ -18,6 +19,7 @@ from bots_scheduler.web.handlers.health import HealthHandler
 from bots_scheduler.web.handlers.jobs import JobClassesHandler, JobsHandler
 from bots_scheduler.web.handlers.metrics import MetricsHandler
 from bots_scheduler.web.handlers.openapi import OpenApiHandler
+from bots_scheduler.web.handlers.secrets import SecretsHandler
 from bots_scheduler.web.handlers.transfer import ExportHandler, ImportHandler
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ MAX_BODY = 64 * 1024 * 1024
 
 
 class IndexHandler(BaseHandler):
+    roles = {"get": VIEWER}
+
     def get(self):
         index = STATIC_DIR / "index.html"
         if not index.is_file():
@@ -38,10 +42,13 @@ class IndexHandler(BaseHandler):
 
 class StaticHandler(tornado.web.StaticFileHandler):
     """Static assets; refused like the API when a request bypasses the proxy."""
+    roles = {"get": VIEWER}
 
-    def prepare(self):
-        if not came_through_proxy(self.settings["bots_app"], self.request):
-            raise tornado.web.HTTPError(403)
+    async def prepare(self):
+        try:
+            await authorize(self)
+        except ApiError as exc:
+            raise tornado.web.HTTPError(exc.status_code) from None
 
 
 def routes() -> list:
@@ -62,6 +69,8 @@ def routes() -> list:
         (r"/api/v1/files/(.+)", FilesHandler),
         (r"/api/v1/export/?", ExportHandler),
         (r"/api/v1/import/?", ImportHandler),
+        (r"/api/v1/secrets/?", SecretsHandler),
+        (r"/api/v1/secrets/([^/]+)/?", SecretsHandler),
         (r"/api/v1/openapi.json", OpenApiHandler),
         (r"/healthz", HealthHandler),
         (r"/metrics", MetricsHandler),

@@ -143,15 +143,39 @@ def test_example_arguments_and_extra_arguments_fill_the_fields(server, ui):
     srv = server()
     page = ui(srv.url).open("jobs")
     page.click("#job-new")
-    page.select_option("#job-class", label="Shell command")
+    page.select_option("#job-class", label="Sample — hello")
     page.click("#job-use-example")
-    expect(page.locator("#job-arg-0")).to_have_value("uname")
-    expect(page.locator("#job-arg-1")).to_have_value("-a")
+    expect(page.locator("#job-arg-0")).to_have_value("world")
+    expect(page.locator("#job-arg-1")).to_have_value("0")
     page.click("#job-args .add-arg")
-    page.fill("#job-arg-2", "--version")
+    page.fill("#job-arg-2", "extra")
+    page.fill("#job-name", "hello with extra")
+    page.click("#job-save")
+    expect(row_of(page, "jobs-table", "hello with extra")).to_have_count(1)
+    assert jobs(srv)[0]["pub_args"] == ["world", 0, "extra"]
+
+
+def test_the_shell_command_takes_its_tokens_as_one_json_list(server, ui):
+    """ShellCommand declares one 'list' argument, as the original did: the whole pub_args."""
+    srv = server()
+    page = ui(srv.url).open("jobs")
+    page.click("#job-new")
+    page.select_option("#job-class", label="Shell command")
+    expect(page.locator("#job-args")).to_contain_text("list")
+    page.click("#job-use-example")
+    expect(page.locator("#job-arg-0")).to_have_value('["uname","-a"]')
+    expect(page.locator("#job-args .add-arg")).to_have_count(0)
+    page.fill("#job-arg-0", '["uname", "-a", "--version"]')
     page.fill("#job-name", "uname")
     page.click("#job-save")
     expect(row_of(page, "jobs-table", "uname")).to_have_count(1)
+    [job] = jobs(srv)
+    assert job["pub_args"] == ["uname", "-a", "--version"]
+    row_of(page, "jobs-table", "uname").get_by_role("button", name="Edit").click()
+    expect(page.locator("#job-arg-0")).to_have_value('["uname","-a","--version"]')
+    page.fill("#job-arg-0", "uname -a")
+    page.click("#job-save")
+    expect(page.locator("#job-error")).to_contain_text("must be a JSON list")
     assert jobs(srv)[0]["pub_args"] == ["uname", "-a", "--version"]
 
 

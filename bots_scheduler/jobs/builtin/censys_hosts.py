@@ -114,8 +114,8 @@ class CensysHostsCheckJob(JobBase):
         "notes": "Asks Censys Search (v2) what it sees on each IP address or CIDR network of a "
                  "file: open ports, services, software, host names; per host, sorted by address.",
         "arguments": [
-            {"type": "string", "description": "Censys API ID"},
-            {"type": "string", "description": "Censys API secret"},
+            {"type": "secret", "description": "Censys API ID"},
+            {"type": "secret", "description": "Censys API secret"},
             {"type": "file", "description": "File of IP addresses and CIDR networks, one a line"},
         ],
         "example_arguments": '["API_ID", "API_SECRET", "censys/ips.txt"]',
@@ -180,8 +180,8 @@ class CensysHostsEnumeration(JobBase):
                  "Censys has seen (certificate transparency and scans), and the hosts that "
                  "present a certificate for the domain, with their open ports.",
         "arguments": [
-            {"type": "string", "description": "Censys API ID"},
-            {"type": "string", "description": "Censys API secret"},
+            {"type": "secret", "description": "Censys API ID"},
+            {"type": "secret", "description": "Censys API secret"},
             {"type": "file", "description": "File of domain names, one a line"},
         ],
         "example_arguments": '["API_ID", "API_SECRET", "censys/domains.txt"]',

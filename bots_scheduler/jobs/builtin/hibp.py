@@ -44,7 +44,7 @@ class HaveIBeenPwnedJob(JobBase):
                  "Domain searches need the domain verified in your HIBP dashboard. Respects "
                  "the API's rate limit (Retry-After).",
         "arguments": [
-            {"type": "string", "description": "HIBP API key"},
+            {"type": "secret", "description": "HIBP API key"},
             {"type": "file", "description": "File of e-mail addresses and/or domains, one a line"},
         ],
         "example_arguments": '["HIBP_API_KEY", "hibp/accounts.txt"]',

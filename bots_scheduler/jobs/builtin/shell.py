@@ -109,8 +109,11 @@ class ShellCommand(JobBase):
                  "Arguments: the command's tokens, e.g. [\"df\", \"-h\"]; to set the timeout, "
                  "give the tokens as one list followed by the seconds: [[\"df\", \"-h\"], 60] "
                  f"(default {DEFAULT_TIMEOUT:g} s).",
+        # 'list' alone: the whole pub_args is one JSON list (as the original Bots Scheduler
+        # declared it, so that its job dialog sends every token)
         "arguments": [
-            {"type": "string", "description": "Program to run (then one argument per token)"},
+            {"type": "list", "description": "The command's tokens: the program, then its "
+                                            "arguments"},
         ],
         "example_arguments": '["uname", "-a"]',
         "report_title": "Shell command",

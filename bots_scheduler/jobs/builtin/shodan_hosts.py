@@ -189,7 +189,7 @@ class ShodanHostsCheckJob(JobBase):
                  "open ports, services, banners, host names and vulnerabilities, per host sorted "
                  "by address. Networks use a net: search, which spends query credits.",
         "arguments": [
-            {"type": "string", "description": "Shodan API key"},
+            {"type": "secret", "description": "Shodan API key"},
             {"type": "file", "description": "File of IP addresses and CIDR networks, one a line"},
         ],
         "example_arguments": '["SHODAN_API_KEY", "shodan/ips.txt"]',

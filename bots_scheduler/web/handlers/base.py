@@ -4,12 +4,15 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
+import tornado.ioloop
 import tornado.web
 
 from bots_scheduler import jsontext
+from bots_scheduler.access.roles import ADMIN, ROLES, VIEWER, allows
 from bots_scheduler.errors import InvalidInput
 from bots_scheduler.web.errors import ApiError, http_answer, log_error
 
@@ -17,6 +20,8 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Bots-Proxy-Secret"
 USER_HEADER = "X-Bots-User"
+ROLE_HEADER = "X-Bots-Role"      # the role the proxy found for the user (.htgroups)
+TOKEN_HEADER = "X-Bots-Token"    # a bearer token the proxy passes on for the scheduler to check
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -46,23 +51,72 @@ def came_through_proxy(app, request) -> bool:
     return hmac.compare_digest(given.encode(), app.proxy_secret.encode())
 
 
+@dataclass(frozen=True)
+class Identity:
+    user: str
+    role: str
+
+
+async def authorize(handler) -> Identity:
+    """Who calls, and may they: 403 for a request that bypassed the proxy, 401 for a bad
+    bearer token, 403 naming the role needed when the caller's is lower.  Nothing has been
+    read or changed yet when this refuses (upload bodies included: it runs in ``prepare``)."""
+    app = handler.settings["bots_app"]
+    request = handler.request
+    if not came_through_proxy(app, request):
+        raise ApiError(403, "forbidden: use the authentication proxy")
+    if app.proxy_secret is None:
+        identity = Identity(app.local_user, ADMIN)      # --local: the one local user
+    elif TOKEN_HEADER in request.headers:
+        token = request.headers[TOKEN_HEADER]
+        pool = handler.settings["worker_pool"]
+        # a datastore that does not answer is a 503 (web/errors.py)
+        found = await tornado.ioloop.IOLoop.current().run_in_executor(
+            pool, app.tokens.authenticate, token)
+        if found is None:
+            handler.set_header("WWW-Authenticate", 'Bearer realm="Bots Scheduler"')
+            raise ApiError(401, "unknown, revoked or expired API token")
+        identity = Identity(f"token:{found[0]}", found[1])
+    else:
+        # the proxy percent-encodes the name so that any UTF-8 user name survives
+        user = unquote(request.headers.get(USER_HEADER, "")) or "unknown"
+        # a proxy of this version always sends the role; until .htgroups is read by the proxy
+        # (the next step of issue 14) a missing header keeps today's rule: every user is admin
+        role = request.headers.get(ROLE_HEADER, ADMIN)
+        identity = Identity(user, role if role in ROLES else VIEWER)
+    needed = required_role(type(handler), request.method)
+    if not allows(identity.role, needed):
+        raise ApiError(403, f"{request.method} {request.path} needs the {needed} role "
+                            f"({identity.user} has the {identity.role} role)")
+    return identity
+
+
+def required_role(handler_class, method: str) -> str:
+    """The role a route's handler declares for ``method``; undeclared methods need admin."""
+    return getattr(handler_class, "roles", {}).get(method.lower(), ADMIN)
+
+
 class BaseHandler(tornado.web.RequestHandler):
-    """Refuses requests that bypass the proxy while it is in use; knows the user."""
+    """Refuses requests that bypass the proxy while it is in use or that the caller's role does
+    not allow (``roles``: the least role per method, shown by the OpenAPI document)."""
+
+    roles: dict[str, str] = {}
+    identity: Identity | None = None
 
     @property
     def application_ctx(self):
         return self.settings["bots_app"]
 
-    def prepare(self):
-        if not came_through_proxy(self.application_ctx, self.request):
-            raise ApiError(403, "forbidden: use the authentication proxy")
+    async def prepare(self):
+        self.identity = await authorize(self)
 
     @property
     def user(self) -> str:
-        if self.application_ctx.proxy_secret is not None:
-            # the proxy percent-encodes the name so that any UTF-8 user name survives
-            return unquote(self.request.headers.get(USER_HEADER, "")) or "unknown"
-        return self.application_ctx.local_user
+        return self.identity.user if self.identity else "unknown"
+
+    @property
+    def role(self) -> str:
+        return self.identity.role if self.identity else VIEWER
 
     def set_default_headers(self):
         self.set_header("X-Content-Type-Options", "nosniff")
@@ -92,8 +146,8 @@ class ApiHandler(BaseHandler):
         super().set_default_headers()
         self.set_header("Content-Type", "application/json; charset=UTF-8")
 
-    def prepare(self):
-        super().prepare()
+    async def prepare(self):
+        await super().prepare()
         if len(self.request.body or b"") > self.max_body:
             raise ApiError(413, f"request body larger than {self.max_body} bytes")
 
@@ -168,6 +222,9 @@ class ApiHandler(BaseHandler):
 
 
 class NotFoundHandler(ApiHandler):
-    def prepare(self):
-        super().prepare()
+    roles = {method: VIEWER for method in ("get", "post", "put", "delete", "patch", "options",
+                                           "head")}
+
+    async def prepare(self):
+        await super().prepare()
         raise ApiError(404, f"no such resource: {self.request.path}")

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from bots_scheduler.datastore.store import LOG_EVENTS, STATES
+from bots_scheduler.access.roles import OPERATOR, VIEWER
 from bots_scheduler.scheduling.stop import ExecutionNotFound, stop_execution
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 
 
 class ExecutionsHandler(ApiHandler):
+    roles = {"get": VIEWER, "post": OPERATOR, "delete": OPERATOR}
+
     async def get(self, execution_id=None):
         app = self.application_ctx
         if execution_id:
@@ -46,6 +49,8 @@ class ExecutionsHandler(ApiHandler):
 
 
 class ExecutionStatsHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     async def get(self):
         app = self.application_ctx
         start, end = self.time_range()
@@ -55,6 +60,8 @@ class ExecutionStatsHandler(ApiHandler):
 
 
 class LogsHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     async def get(self):
         app = self.application_ctx
         start, end = self.time_range()

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import multipart
 import tornado.web
 
+from bots_scheduler.access.roles import OPERATOR, VIEWER
 from bots_scheduler.datafiles.storage import DataFiles, Upload
 from bots_scheduler.datafiles.validation import DataFileNotFound, format_size
 from bots_scheduler.errors import BotsSchedulerError
@@ -41,8 +42,10 @@ class FilesHandler(ApiHandler):
     def files(self) -> DataFiles:
         return self.application_ctx.data_files
 
+    roles = {"get": VIEWER, "options": VIEWER, "post": OPERATOR, "delete": OPERATOR}
+
     async def prepare(self):
-        super().prepare()
+        await super().prepare()
         if self.request.method == "POST":
             self._start_body()
 

@@ -6,10 +6,13 @@ import json
 import tornado.ioloop
 
 from bots_scheduler.datastore.store import DatastoreUnavailable
+from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.web.handlers.base import ApiHandler
 
 
 class HealthHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     async def get(self):
         app = self.application_ctx
         problems = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bots_scheduler import __version__
+from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.scheduling.jobspec import CRON_FIELDS, build_trigger
 from bots_scheduler.web.handlers.base import ApiHandler
 
@@ -11,13 +12,18 @@ PREVIEW_COUNT = 5
 
 
 class InfoHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     def get(self):
         app = self.application_ctx
         self.reply({"version": __version__, "timezone": app.settings.timezone,
-                    "user": self.user, "local": app.proxy_secret is None})
+                    "user": self.user, "role": self.role,
+                    "local": app.proxy_secret is None})
 
 
 class CronPreviewHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     def get(self):
         app = self.application_ctx
         fields = {}

@@ -1,11 +1,15 @@
 """/api/v1/jobs: list, add, read, modify, delete, pause (PATCH) and resume (OPTIONS)."""
 from __future__ import annotations
 
+from bots_scheduler.access.roles import ADMIN, OPERATOR, VIEWER
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 from bots_scheduler.web.handlers.joblist import SORTS, job_page
 
 
 class JobsHandler(ApiHandler):
+    roles = {"get": VIEWER, "post": ADMIN, "put": ADMIN, "delete": ADMIN,
+             "patch": OPERATOR, "options": OPERATOR}
+
     async def get(self, job_id=None):
         scheduler = self.application_ctx.scheduler
         if job_id:
@@ -60,5 +64,7 @@ class JobsHandler(ApiHandler):
 
 
 class JobClassesHandler(ApiHandler):
+    roles = {"get": VIEWER}
+
     async def get(self):
         self.reply({"job_classes": self.application_ctx.registry.describe()})

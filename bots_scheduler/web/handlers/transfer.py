@@ -1,16 +1,21 @@
 """/api/v1/export and /api/v1/import: job definitions as a versioned document (transfer.py)."""
 from __future__ import annotations
 
+from bots_scheduler.access.roles import ADMIN
 from bots_scheduler.transfer import export_jobs, import_jobs
 from bots_scheduler.web.handlers.base import ApiHandler
 
 
 class ExportHandler(ApiHandler):
+    roles = {"get": ADMIN}
+
     async def get(self):
         self.reply(await self.blocking(export_jobs, self.application_ctx.scheduler))
 
 
 class ImportHandler(ApiHandler):
+    roles = {"post": ADMIN}
+
     max_body = 16 * 1024 * 1024
 
     async def post(self):

@@ -12,6 +12,18 @@ const FIELD_HINTS = {
   minute: '0-59', hour: '0-23', day: '1-31, last', month: '1-12, jan-dec', day_of_week: 'mon-sun, 0-6', week: '1-53',
 };
 const NUMBER_TYPES = new Set(['integer', 'int', 'number', 'float']);
+// The argument types of the original Bots Scheduler's job dialog keep their meaning: string,
+// list (a JSON list; a class whose only argument is a list takes the whole pub_args as that
+// list), bool (true or false), range (a whole number from min to max, by step) and file.
+const RANGE_DEFAULTS = { min: 0, max: 10, step: 1 };
+
+function typeOf(spec) {
+  return String((spec && spec.type) || 'string').toLowerCase();
+}
+
+function wholeList(specs) {
+  return specs.length === 1 && typeOf(specs[0]) === 'list';
+}
 const DEFAULT_SCHEDULE = PRESETS[1].fields;
 
 let current = null;   // the open dialog's state; one dialog at a time
@@ -128,7 +140,8 @@ function renderClass(values) {
   $('#job-example').textContent = info.example_arguments ? `Example: ${info.example_arguments}` : '';
   $('#job-use-example').hidden = !info.example_arguments;
   const specs = info.arguments || [];
-  const fitsForm = values.every((v) => v === null || typeof v !== 'object');
+  const fitsForm = wholeList(specs) || values.every((v, index) => v === null || typeof v !== 'object'
+    || (Array.isArray(v) && typeOf(specs[index]) === 'list'));
   setJsonMode(current.jsonMode || !fitsForm, values);
 }
 
@@ -147,6 +160,10 @@ function setJsonMode(on, values) {
     replace(box, h('p', { class: 'muted', text: 'Choose a job class first.' }));
     return;
   }
+  if (wholeList(specs)) {
+    replace(box, argumentField(specs[0], 0, values, true));
+    return;
+  }
   const count = Math.max(specs.length, values.length);
   const fields = Array.from({ length: count }, (_, index) => argumentField(
     specs[index] || { type: 'string', description: `Extra argument ${index + 1}` }, index, values[index]));
@@ -156,11 +173,25 @@ function setJsonMode(on, values) {
   }));
 }
 
-function argumentField(spec, index, value) {
-  const type = String(spec.type || 'string').toLowerCase();
+function argumentField(spec, index, value, whole = false) {
+  const type = typeOf(spec);
   const id = `job-arg-${index}`;
   let input;
-  if (type === 'file') {
+  if (type === 'list') {
+    input = h('input', {
+      id, dataset: { type, whole: whole ? '1' : '' }, autocomplete: 'off', spellcheck: 'false', type: 'text',
+      placeholder: '["first", "second"]',
+      value: value === undefined || value === null ? '' : JSON.stringify(value),
+    });
+  } else if (type === 'range') {
+    const bounds = Object.fromEntries(Object.entries(RANGE_DEFAULTS).map(([key, fallback]) => [
+      key, Number.isFinite(Number(spec[key])) && spec[key] !== null && spec[key] !== '' ? Number(spec[key]) : fallback]));
+    input = h('input', {
+      id, dataset: { type, min: String(bounds.min), max: String(bounds.max) }, type: 'number',
+      min: String(bounds.min), max: String(bounds.max), step: String(bounds.step),
+      value: value === undefined || value === null ? String(bounds.min) : String(value),
+    });
+  } else if (type === 'file') {
     const files = current.files.map((f) => f.filename);
     if (value && !files.includes(value)) files.push(value);
     input = h('select', { id, dataset: { type } },
@@ -196,19 +227,41 @@ function collectArgs(lenient = false) {
     throw new Error('Arguments must be a JSON list, e.g. ["value", 3].');
   }
   const inputs = Array.from(document.querySelectorAll('#job-args [id^="job-arg-"]'));
-  const values = inputs.map((input) => {
+  const values = inputs.map((input, index) => {
     const raw = input.value.trim();
+    if (input.dataset.type === 'list') return listValue(raw, index, lenient, input.dataset.whole === '1');
     if (raw === '') return null;
+    if (input.dataset.type === 'range') return rangeValue(raw, index, input.dataset, lenient);
     if (input.dataset.type === 'boolean' || input.dataset.type === 'bool') return raw === 'true';
     if (NUMBER_TYPES.has(input.dataset.type) && Number.isFinite(Number(raw))) return Number(raw);
     return input.value;
   });
+  if (inputs.length === 1 && inputs[0].dataset.whole === '1') return values[0] || [];
   while (values.length && values[values.length - 1] === null) values.pop();   // optional tail
   if (!lenient) {
     const missing = values.findIndex((v) => v === null);
     if (missing >= 0) throw new Error(`Argument ${missing + 1} is empty; only trailing arguments may be left out.`);
   }
   return values;
+}
+
+function listValue(raw, index, lenient, whole) {
+  if (raw === '') return whole ? [] : null;
+  try {
+    const parsed = JSON.parse(raw);
+    if (Array.isArray(parsed)) return parsed;
+  } catch (err) { /* reported below */ }
+  if (lenient) return whole ? [] : null;
+  throw new Error(`Argument ${index + 1} must be a JSON list, e.g. ["first", "second"].`);
+}
+
+function rangeValue(raw, index, bounds, lenient) {
+  const number = Number(raw);
+  const min = Number(bounds.min);
+  const max = Number(bounds.max);
+  if (Number.isInteger(number) && number >= min && number <= max) return number;
+  if (lenient) return Number.isFinite(number) ? number : null;
+  throw new Error(`Argument ${index + 1} must be a whole number from ${min} to ${max}.`);
 }
 
 function useExample() {

@@ -68,7 +68,8 @@ const CHANGE = /^(\w+): (.*) → (.*)$/s;
 // {field: [old, new]}); they are shown as one line per field. Anything else is shown as written.
 export function describeLog(log) {
   const text = log.description || '';
-  const run = log.event === 'custom_run' && text.match(/^execution (\w+)$/);
+  // ndscheduler's form (the bare execution id); "execution ID" in entries written before 1.0
+  const run = log.event === 'custom_run' && text.match(/^(?:execution )?(\w+)$/);
   if (run) return h('a', { href: `#/reports/${run[1]}`, text: 'execution report' });
   const parts = text.split('; ');
   if (text && parts.every((p) => CHANGE.test(p))) {
