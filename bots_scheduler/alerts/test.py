@@ -20,7 +20,7 @@ def command_alert_test(args, open_secrets) -> int:
     """``open_secrets(args)``: a context manager giving the secrets lookup (name -> value) of
     the datastore the command's options name; opened only for a profile with secret URLs."""
     config = load_alert_config(args.alert_config, [args.profile], selector="PROFILE")
-    profile = config.get(args.profile)
+    profile = config.profiles[args.profile]     # there: load_alert_config checked it
     if any(url.secret for url in profile.urls):
         with open_secrets(args) as secrets:
             return _send(profile, secrets)

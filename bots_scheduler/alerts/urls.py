@@ -19,7 +19,7 @@ THREAD_PREFIX = "alert-"
 
 class _DropAlertThreads(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.threadName.startswith(THREAD_PREFIX)
+        return not (record.threadName or "").startswith(THREAD_PREFIX)
 
 
 def quiet_libraries() -> None:

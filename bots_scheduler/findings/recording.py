@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bots_scheduler.jobs.finding import collect_findings
-from bots_scheduler.jobs.report import Section, Subsection, Table, Text
+from bots_scheduler.jobs.report import ReportItem, Section, Subsection, Table, Text
 from bots_scheduler.findings.store import FindingStore, Recorded
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ def changes_section(recorded: Recorded) -> Section:
     """The report items listing a recorded run's new, changed and gone findings (the e-mail of
     the "only what is new" mode)."""
     counts = recorded.counts
-    items = [Text(f"{counts.new} new, {counts.changed} changed, {counts.gone} gone, "
-                  f"{counts.unchanged} unchanged.")]
+    items: list[ReportItem] = [Text(f"{counts.new} new, {counts.changed} changed, "
+                                    f"{counts.gone} gone, {counts.unchanged} unchanged.")]
     if recorded.new:
         items.append(Subsection("New", *recorded.new))
     if recorded.changed:

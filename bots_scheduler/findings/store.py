@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -144,7 +145,7 @@ class FindingStore:
                                 "severity": None, "details": None})
             if inserts:
                 conn.execute(insert(f), inserts)
-            full_update = {name: bindparam(name) for name in (
+            full_update: dict[str, Any] = {name: bindparam(name) for name in (
                 "title", "severity", "details", "digest", "job_class_string", "last_seen",
                 "last_eid", "event_time")}
             if renewed:

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.findings.controlled import add_job, port, run_with, write_job
+
+pytestmark = pytest.mark.integration     # starts bots-scheduler processes
 
 TOKEN = "T0SECRET/B0SECRET/xoxTOKEN1234"
 

@@ -61,6 +61,7 @@ def test_a_hanging_receiver_is_given_up_on_and_retried(receiver, alerts_ini):
     assert len(hanging.attempts) == 3
 
 
+@pytest.mark.integration     # an aiosmtpd server
 def test_mailto_reaches_a_real_smtp_server(tmp_path, alerts_ini):
     tls = make_self_signed(tmp_path / "tls")
     mail = SmtpServer("unencrypted", tls).start()
