@@ -16,11 +16,15 @@ import os
 import socket
 
 from bots_scheduler.access.tokens import TokenStore
+from bots_scheduler.alerts.profiles import load_alert_config
+from bots_scheduler.alerts.sender import AlertSender
 from bots_scheduler.cluster.coordinator import Coordinator
 from bots_scheduler.cluster.jobstore import LeaderJobStore
 from bots_scheduler.cluster.tables import make_cluster_tables
 from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.findings.recording import FindingRecorder
+from bots_scheduler.findings.store import FindingStore
 from bots_scheduler.executions.lifecycle import Lifecycle
 from bots_scheduler.executions.retries import Retries
 from bots_scheduler.executions.runner import Runner
@@ -61,6 +65,7 @@ class Application:
         self.registry = JobRegistry.discover(settings.jobs_dirs)
         self.secrets = SecretStore(engine, database.jobs_table)
         self.tokens = TokenStore(engine, database.jobs_table)
+        self.findings = FindingStore(engine, database.findings_table)
 
         # executions: their rows, and the one owner of their states
         self.executions = ExecutionStore(engine, self.datastore.tables, cluster_tables.firings)
@@ -104,14 +109,22 @@ class Application:
 
         # after a run, in this order (executions/steps.py)
         self.notifier = Notifier.from_settings(settings, self.executions)
-        self.retention = Retention(self.executions, settings.retention_days, settings.keep_runs)
+        self.finding_recorder = FindingRecorder(self.findings)
+        self.alerts = AlertSender(load_alert_config(settings.alert_config,
+                                                    settings.alert_profiles), self.executions,
+                                  secrets=self.secrets.value)
+        self.retention = Retention(self.executions, settings.retention_days, settings.keep_runs,
+                                   findings=self.findings)
         self.metrics = Metrics(self.scheduler.list_jobs, self.runner.active,
                                lambda: self.notifier.failures, lambda: self.retention.pruned)
         self.steps.append("changes", self.notifier.detect_changes)
         self.steps.append(RECORD, self.lifecycle.record)
+        # after the row is final, before the e-mail and the alerts that read what it recorded
+        self.steps.append("findings", self.finding_recorder.on_run_finished)
         self.steps.append("retry", Retries(self.lifecycle, self.scheduler.queue_run))
         self.steps.append("metrics", self.metrics.on_run_finished)
         self.steps.append("notify", self.notifier.on_run_finished)
+        self.steps.append("alerts", self.alerts.on_run_finished)
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
@@ -122,6 +135,7 @@ class Application:
         self.datastore.create_tables()
         self.secrets.create_table()
         self.tokens.create_table()
+        self.findings.create_tables()
         self.cluster.create_tables()
         self.data_files.synchronise(self.local_user)   # hand-copied or removed files
         # only executions of processes that are gone: other schedulers may share the datastore
@@ -132,6 +146,7 @@ class Application:
 
     def start(self) -> None:
         self.notifier.start()
+        self.alerts.start()
         self.scheduler.start()
         self.retention.start()
         self.cluster.start(wakeup=self.scheduler.wakeup)
@@ -149,6 +164,7 @@ class Application:
             log.warning("%d execution(s) still running after %gs recorded as stopped",
                         len(left), grace)
         self.notifier.stop()
+        self.alerts.stop()
         self.cluster.stop()
         self.datastore.dispose()
 

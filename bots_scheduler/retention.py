@@ -24,13 +24,18 @@ INTERVAL = 3600.0       # seconds between passes
 class Retention:
     def __init__(self, executions, days: int, keep_runs: int, batch: int = BATCH,
                  pause: float = PAUSE, interval: float = INTERVAL,
-                 first_delay: float = FIRST_DELAY):
+                 first_delay: float = FIRST_DELAY, findings=None):
         self.executions = executions        # ExecutionStore: the deletes themselves
+        # the findings store: the history of pruned executions goes with them; findings gone
+        # before the cutoff go too; open findings are always kept
+        self.findings = findings
         self.days = days
         self.keep_runs = keep_runs
         self.batch, self.pause = batch, pause
         self.interval, self.first_delay = interval, first_delay
         self.pruned = {"executions": 0, "logs": 0}       # totals since start (for /metrics)
+        if findings is not None:
+            self.pruned["findings"] = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -64,11 +69,18 @@ class Retention:
     def prune(self) -> tuple[int, int]:
         cutoff = utcnow() - timedelta(days=self.days)
         executions = sum(
-            self._in_batches(lambda: self.executions.prune_executions(
-                job_id, cutoff, self.keep_runs, self.batch), "executions")
+            self._in_batches(lambda: self._prune_batch(job_id, cutoff), "executions")
             for job_id in self.executions.job_ids_before(cutoff) if not self._stopping.is_set())
         logs = self._in_batches(lambda: self.executions.prune_logs(cutoff, self.batch), "logs")
+        if self.findings is not None and not self._stopping.is_set():
+            self.pruned["findings"] += self.findings.prune_gone(cutoff)
         return executions, logs
+
+    def _prune_batch(self, job_id: str, cutoff) -> int:
+        eids = self.executions.prune_executions(job_id, cutoff, self.keep_runs, self.batch)
+        if eids and self.findings is not None:
+            self.findings.forget_executions(eids)
+        return len(eids)
 
     def _in_batches(self, delete_batch, kind: str) -> int:
         """Call ``delete_batch()`` (one short transaction) until a batch is not full."""

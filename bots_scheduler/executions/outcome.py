@@ -69,6 +69,9 @@ class FinishedRun:
     html: str = ""
     # what steps leave for later steps, by step name (e.g. "changes")
     notes: dict = field(default_factory=dict)
+    # set by the "findings" step: what recording the run's findings did (findings.store
+    # .Recorded; None when nothing was recorded), for the e-mail and alert steps after it
+    findings: object = None
 
     def renderer(self, image_source=None) -> Renderer:
         """The renderer of this run's report: its sensitive values shown as [secret:NAME]."""
@@ -95,6 +98,15 @@ class FinishedRun:
     @property
     def report(self) -> Report:
         return self.outcome.report
+
+    @property
+    def items(self) -> list:
+        """The report's items (findings among them)."""
+        return self.outcome.report.items
+
+    @property
+    def description(self) -> str:
+        return self.outcome.description
 
     @property
     def title(self) -> str:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bots_scheduler.executions.outcome import FinishedRun, redactor
+from bots_scheduler.findings.recording import changes_section
+from bots_scheduler.jobs.finding import collect_findings
 from bots_scheduler.jobs.report import Report, Text
 from bots_scheduler.notifications.changes import Changes, compare, report_section
 from bots_scheduler.notifications.profiles import SmtpProfile, load_profiles
@@ -86,8 +88,10 @@ class Notifier:
     # -- the post-run steps ------------------------------------------------------------------
     def detect_changes(self, run: FinishedRun) -> None:
         """The "changes" step (before "record"): a succeeded run of a ``notify_changes`` job
-        gets a section of what changed since the previous successful run."""
-        if not (wants_changes(run) and run.outcome.succeeded):
+        gets a section of what changed in its data since the previous successful run -- unless
+        the run reports findings, which say what is new themselves (findings/recording.py)."""
+        if not (wants_changes(run) and run.outcome.succeeded) or \
+                collect_findings(run.report.items):
             return
         previous = self.executions.previous_data(run.job_id, run.execution_id)
         changes = compare(previous, run.data)
@@ -108,7 +112,19 @@ class Notifier:
         succeeded = run.outcome.succeeded
         forced = run.notify
         changes = run.notes.get("changes")
-        if changes is not None:
+        recorded = run.findings
+        if wants_changes(run) and succeeded and recorded is not None and recorded.used:
+            # the job records findings: what is new is what they say, not a diff of its data
+            send = recorded.counts.any_change if forced is None else bool(forced)
+            if not send:
+                self._record_all(run.execution_id, "skipped",
+                                 "no new, changed or gone finding since the previous "
+                                 "successful run")
+            body = Report(_title(run), [
+                changes_section(recorded),
+                Text(f"The full report is execution {run.execution_id} in Bots Scheduler.")])
+            subject = _subject(run, findings=recorded.counts)
+        elif changes is not None:
             send = bool(changes) if forced is None else bool(forced)
             if not send and not changes:
                 self._record_all(run.execution_id, "skipped",
@@ -228,10 +244,12 @@ def _title(run) -> str:
     return run.job_class.meta_info()["job_class_name"] if run.job_class else "Report"
 
 
-def _subject(run, changes: Changes | None = None) -> str:
+def _subject(run, changes: Changes | None = None, findings=None) -> str:
     subject = f"{SUBJECT_PREFIX} {run.job_name}: {_title(run)}"
     if changes is not None:
         subject += f" ({changes.summary()})"
+    if findings is not None:
+        subject += f" ({findings.new} new, {findings.changed} changed, {findings.gone} gone)"
     if run.state != "succeeded":
         subject += f" [{run.state}]"
     return subject

@@ -6,6 +6,7 @@ from bots_scheduler.executions.states import NAMES as STATES
 from bots_scheduler.executions.stop import ExecutionNotFound
 from bots_scheduler.executions.store import LOG_EVENTS
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+from bots_scheduler.web.handlers.findings import ZERO_COUNTS
 
 
 class ExecutionsHandler(ApiHandler):
@@ -18,6 +19,8 @@ class ExecutionsHandler(ApiHandler):
             hidden = app.registry.disabled_names()
             if execution is None or execution["job"].get("job_class_string") in hidden:
                 raise ExecutionNotFound(execution_id)
+            counts = await self.blocking(app.findings.run_counts, [execution_id])
+            execution["findings"] = counts.get(execution_id, ZERO_COUNTS)
             self.reply(execution)
             return
         start, end = self.time_range()
@@ -30,6 +33,10 @@ class ExecutionsHandler(ApiHandler):
         rows, total = await self.blocking(app.executions.list, start, end, limit,
                                           offset, app.registry.disabled_names(), job_id, state,
                                           with_result)
+        counts = await self.blocking(app.findings.run_counts,
+                                     [row["execution_id"] for row in rows]) if rows else {}
+        for row in rows:
+            row["findings"] = counts.get(row["execution_id"], ZERO_COUNTS)
         self.reply({"executions": rows, "total": total, "limit": limit, "offset": offset,
                     "next_offset": offset + len(rows) if offset + len(rows) < total else None})
 
