@@ -69,7 +69,8 @@ class Retention:
     def prune(self) -> tuple[int, int]:
         cutoff = utcnow() - timedelta(days=self.days)
         executions = sum(
-            self._in_batches(lambda: self._prune_batch(job_id, cutoff), "executions")
+            self._in_batches(lambda job_id=job_id: self._prune_batch(job_id, cutoff),
+                             "executions")
             for job_id in self.executions.job_ids_before(cutoff) if not self._stopping.is_set())
         logs = self._in_batches(lambda: self.executions.prune_logs(cutoff, self.batch), "logs")
         if self.findings is not None and not self._stopping.is_set():

@@ -21,7 +21,7 @@ from bots_scheduler.jobs.report import Renderer, data_to_json
 log = logging.getLogger(__name__)
 
 S = ExecutionState
-EMPTY_DATA = (None, "", [], {})
+EMPTY_DATA: tuple = (None, "", [], {})
 
 
 def new_execution_id() -> str:

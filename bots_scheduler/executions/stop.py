@@ -7,7 +7,7 @@ and never starts.  Every accepted request leaves a ``stopped`` entry in the audi
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from bots_scheduler.errors import Conflict, NotFound
 from bots_scheduler.executions.lifecycle import Lifecycle
@@ -31,7 +31,7 @@ class StopRequests:
     drop a queued run that has not started."""
 
     def __init__(self, store: ExecutionStore, lifecycle: Lifecycle,
-                 hidden_classes: Callable[[], object], tell_runner: Callable[[str], bool],
+                 hidden_classes: Callable[[], Collection[str]], tell_runner: Callable[[str], bool],
                  cancel_queued: Callable[[str], None]):
         self.store = store
         self.lifecycle = lifecycle

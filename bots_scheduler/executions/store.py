@@ -110,7 +110,7 @@ class ExecutionStore:
         with self.engine.connect() as conn:
             return conn.execute(select(table.c.state).where(table.c.eid == eid)).scalar()
 
-    def list(self, start: datetime, end: datetime, limit: int, offset: int = 0,
+    def list_executions(self, start: datetime, end: datetime, limit: int, offset: int = 0,
              hidden_classes=(), job_id: str | None = None, state: str | None = None,
              with_result: bool = True) -> tuple[list[dict], int]:
         """A page of executions, newest first; ``with_result``: with their reports.  The items

@@ -240,7 +240,7 @@ def test_a_stopped_queued_execution_never_starts(parts):
 
 def test_a_class_that_cannot_be_loaded_is_a_scheduled_error(parts):
     assert run(parts, "Missing") is None
-    rows, total = parts.store.list(datetime.now(timezone.utc) - timedelta(minutes=1),
+    rows, total = parts.store.list_executions(datetime.now(timezone.utc) - timedelta(minutes=1),
                                    datetime.now(timezone.utc) + timedelta(minutes=1), 10)
     assert total == 1 and rows[0]["state"] == "scheduled error"
     assert "cannot be loaded" in rows[0]["description"]
@@ -248,7 +248,7 @@ def test_a_class_that_cannot_be_loaded_is_a_scheduled_error(parts):
 
 def test_a_disabled_class_does_not_run_and_records_nothing(parts):
     assert run(parts, "Disabled") is None
-    assert parts.store.list(datetime.now(timezone.utc) - timedelta(minutes=1),
+    assert parts.store.list_executions(datetime.now(timezone.utc) - timedelta(minutes=1),
                             datetime.now(timezone.utc) + timedelta(minutes=1), 10)[1] == 0
 
 
@@ -327,8 +327,8 @@ def test_secret_arguments_reach_the_job_and_never_its_report_or_description(part
 
 def test_a_failed_run_with_retries_left_queues_the_next_attempt_and_is_not_final(parts):
     queued = []
-    parts.steps.append("retry", Retries(parts.lifecycle,
-                                        lambda job, eid, at, extra, args: queued.append((eid, extra))))
+    parts.steps.append("retry", Retries(
+        parts.lifecycle, lambda job, eid, at, extra, args: queued.append((eid, extra))))
     first = run(parts, "Crashes", retries=1, retry_delay=0)
     assert first.final is False
     ((eid, extra),) = queued

@@ -61,7 +61,7 @@ def test_an_execution_goes_from_scheduled_to_succeeded_and_only_one_claim_wins(s
         "2026-11-27T09:00:00+00:00", "2026-11-27T09:00:02+00:00")
     assert one["job"] == job
     assert store.state_of("e2") == "scheduled"         # the other row is untouched
-    listed, total = store.list(when - timedelta(hours=1), when + timedelta(hours=1), 10)
+    listed, total = store.list_executions(when - timedelta(hours=1), when + timedelta(hours=1), 10)
     assert total == 2 and {row["execution_id"] for row in listed} == {"e1", "e2"}
     assert all(row["job"].value() == job for row in listed)   # stored JSON, passed through
     logs, _ = store.list_logs(datetime.now(timezone.utc) - timedelta(minutes=5),

@@ -30,7 +30,7 @@ class ExecutionsHandler(ApiHandler):
             raise ApiError(400, f"state must be one of {', '.join(STATES)}")
         job_id = self.get_query_argument("job_id", None) or None
         with_result = self.flag("result", default=True)
-        rows, total = await self.blocking(app.executions.list, start, end, limit,
+        rows, total = await self.blocking(app.executions.list_executions, start, end, limit,
                                           offset, app.registry.disabled_names(), job_id, state,
                                           with_result)
         counts = await self.blocking(app.findings.run_counts,
