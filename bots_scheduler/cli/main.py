@@ -108,6 +108,11 @@ def drop_server_tables(database) -> None:
         store.tables.metadata.drop_all(store.engine, checkfirst=True)
         from bots_scheduler.cluster.tables import make_cluster_tables
         make_cluster_tables(database.jobs_table).metadata.drop_all(store.engine, checkfirst=True)
+        from bots_scheduler.access.tokens import make_tokens_table
+        from bots_scheduler.secrets.store import make_secrets_table
+        for table in (make_secrets_table(database.jobs_table),
+                      make_tokens_table(database.jobs_table)):
+            table.drop(store.engine, checkfirst=True)
     except SQLAlchemyError as exc:
         raise UsageError(f"cannot drop the tables: {str(exc).splitlines()[0]}") from None
     finally:
