@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bots_scheduler.datastore.migrate import add_missing_columns
 from bots_scheduler.datastore.tables import Tables, make_tables
-from bots_scheduler.errors import Unavailable
+from bots_scheduler.errors import Unavailable, UsageError
 from bots_scheduler.jsontext import RawJSON
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ class DatastoreUnavailable(Unavailable):
     """The database cannot be reached (start-up: exit 2; while running: HTTP 503)."""
 
     service = "datastore"
+
+
+class ForeignDatastore(UsageError):
+    """The configured tables are ndscheduler's, not ours: nothing starts (exit 2)."""
 
 
 def utcnow() -> datetime:
@@ -121,8 +125,26 @@ class Datastore:
                                        f"{reason[0] if reason else type(exc).__name__}") from None
 
     def create_tables(self) -> None:
+        self.refuse_ndscheduler_tables()
         self.tables.metadata.create_all(self.engine)
         add_missing_columns(self.engine, self.tables.metadata)
+
+    def refuse_ndscheduler_tables(self) -> None:
+        """ndscheduler names its tables as we do by default, with other columns: running on its
+        datastore would fail at the first run, and APScheduler would drop every job whose
+        pickled state it cannot restore.  Its executions table has integer states."""
+        table = self.tables.executions.name
+        inspector = sqlalchemy.inspect(self.engine)
+        if not inspector.has_table(table):
+            return
+        columns = {column["name"]: column["type"] for column in inspector.get_columns(table)}
+        if isinstance(columns.get("state"), sqlalchemy.Integer) \
+                and "job_class_string" not in columns:
+            raise ForeignDatastore(
+                f"the {self.settings.dbms} datastore {self.settings.describe()} holds the tables "
+                f"of ndscheduler or of the original Bots Scheduler ({table} has integer states): "
+                f"configure another database or other table names, then copy it there with "
+                f"`bots-scheduler migrate` (docs/migrating.md)")
 
     def dispose(self) -> None:
         self.engine.dispose()

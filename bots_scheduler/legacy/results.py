@@ -8,7 +8,8 @@ its failures stored an HTML report directly.
 - a JSON structure becomes a report with that data;
 - the original's HTML is kept as HTML, cleaned by an allow-list sanitiser (Ammonia, through
   nh3): headings, paragraphs, lists, tables, code, quotes and ``data:`` images stay; scripts,
-  event handlers, links, remote images and every other attribute go, so nothing of it is live;
+  event handlers, links, remote images, styles and every other attribute go, so nothing of it
+  is live;
 - any other text (a traceback) becomes a code block.
 """
 from __future__ import annotations
@@ -24,12 +25,10 @@ NOTE = "Copied by bots-scheduler migrate from the datastore of ndscheduler or th
 HTML_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "pre", "code", "blockquote",
              "ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tfoot",
              "tr", "th", "td", "b", "i", "em", "strong", "u", "s", "small", "sub", "sup", "span",
-             "div", "font", "img"}
-HTML_ATTRIBUTES = {"*": {"style"}, "img": {"src", "alt", "title", "width", "height"},
-                   "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
-                   "font": {"color", "size"}}
-# what tinyscript's report items put in style attributes
-STYLE_PROPERTIES = {"color", "font-size", "font-style", "font-weight", "text-align"}
+             "div", "img"}
+# no style attributes: the report frame's Content-Security-Policy refuses inline styles
+HTML_ATTRIBUTES = {"img": {"src", "alt", "title", "width", "height"},
+                   "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 
 
 def _only_inline_images(tag: str, attribute: str, value: str):
@@ -42,8 +41,7 @@ def _only_inline_images(tag: str, attribute: str, value: str):
 def sanitise(html_text: str) -> str:
     return nh3.clean(html_text, tags=HTML_TAGS, attributes=HTML_ATTRIBUTES,
                      attribute_filter=_only_inline_images, url_schemes={"data"},
-                     filter_style_properties=STYLE_PROPERTIES, link_rel=None,
-                     strip_comments=True)
+                     link_rel=None, strip_comments=True)
 
 
 class OriginalHtml(ReportItem):

@@ -1,11 +1,19 @@
 """The mitmproxy addon in front of the scheduler (CONTRACT §5); script.py hands it to mitmdump.
 
-For every request, in order: plain HTTP is redirected to https and goes no further; a client
-address with too many recent failures gets 429; Basic credentials are checked against the
-htpasswd file (401 with a challenge otherwise); state-changing requests that a cross-site page
-could have sent get 403; then the client's own identity headers are dropped, the user name and
-the per-start secret are added, and the request goes to the scheduler. Every response leaving
-the proxy gets the security headers. Passwords are never written to flow metadata or logs.
+For every request, in order: plain HTTP is redirected to https and goes no further; Basic
+credentials are checked against the htpasswd file (401 with a challenge otherwise), each new
+check counted as an attempt of the client address *before* it runs, so that an address with too
+many attempts in flight or failed gets 429 without a check; a failed login is answered no sooner
+than a fixed delay after it arrived, whatever the user and the hash scheme (no timing hint about
+which users exist); state-changing requests that a cross-site page could have sent get 403;
+then the client's own identity headers are dropped, the user name and the per-start secret are
+added, and the request goes to the scheduler, its body streamed when it is large or chunked.
+Every response leaving the proxy gets our security headers, the error pages mitmproxy writes
+itself (400, 413, 502) included. Passwords are never written to flow metadata or logs.
+
+TLS: the launcher sets the protocol versions and suites (process.py); this addon turns off
+renegotiation on every client connection and closes connections whose handshake has not ended
+within ``bots_handshake_timeout`` seconds (mitmproxy's own ``tcp_timeout`` closes idle ones).
 
 The secret comes from the environment, not argv: another local user can read a process's
 arguments but not its environment.
@@ -18,7 +26,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mitmproxy import ctx, exceptions, http
+from mitmproxy import connection, ctx, exceptions, http, tls
+from mitmproxy.net.http import http1
+from mitmproxy.proxy.layers.http import _http1
+from OpenSSL import SSL
 
 from bots_scheduler.proxy import policy
 from bots_scheduler.proxy.credentials import Authenticator
@@ -45,6 +56,7 @@ class BotsAuth:
         self._watch_task = None
 
     def load(self, loader):
+        _http1.make_error_response = _error_response  # see _error_response
         loader.add_option("bots_htpasswd", str, "", "htpasswd file of the users")
         loader.add_option("bots_max_failures", int, 10,
                           "failed logins from one address that trigger a block")
@@ -52,6 +64,10 @@ class BotsAuth:
         loader.add_option("bots_block_seconds", int, 60, "how long a blocked address waits")
         loader.add_option("bots_auth_cache_seconds", int, 60,
                           "how long verified credentials are remembered")
+        loader.add_option("bots_failure_delay_ms", int, 1000,
+                          "a failed login is answered no sooner than this after it arrived")
+        loader.add_option("bots_handshake_timeout", int, 10,
+                          "seconds a client has to complete its TLS handshake")
 
     def configure(self, updated):
         if not self.secret:
@@ -80,6 +96,16 @@ class BotsAuth:
     def done(self):
         self.executor.shutdown(wait=False, cancel_futures=True)
 
+    def client_connected(self, client: connection.Client) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(ctx.options.bots_handshake_timeout, self._end_slow_handshake, client)
+
+    def tls_start_client(self, tls_start: tls.TlsData) -> None:
+        # runs after mitmproxy's own tlsconfig addon has made the connection (script addons come
+        # last); client-initiated renegotiation is a cheap way to make the server work hard
+        if tls_start.ssl_conn is not None:
+            tls_start.ssl_conn.get_context().set_options(SSL.OP_NO_RENEGOTIATION)
+
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         request = flow.request
         if not flow.client_conn.tls_established:
@@ -88,20 +114,14 @@ class BotsAuth:
         client = flow.client_conn.peername[0]
         blocked = self.limiter.blocked_for(client)
         if blocked:
-            self._refuse(flow, 429, "too many failed logins from this address; try again later",
-                         {"Retry-After": str(int(blocked) + 1)})
+            self._too_many(flow, blocked)
             return
         credentials = policy.parse_basic(request.headers.get("Authorization", ""))
         if credentials is None:
             self._challenge(flow, "authentication required")
             return
         user, password = credentials
-        if not await self._check(user, password):
-            self.limiter.failed(client)
-            # a password typed into the user field must not end up in the log
-            shown = repr(user) if self.authenticator.has_user(user) else "(unknown user)"
-            log.warning("login failed for %s from %s", shown, client)
-            self._challenge(flow, "wrong user name or password")
+        if not await self._authenticate(flow, client, user, password):
             return
         refusal = policy.csrf_refusal(request.method, request.headers, request.host_header)
         if refusal:
@@ -109,7 +129,52 @@ class BotsAuth:
             return
         self._forward_as(flow, user)
         if _declared_body_size(request) > STREAM_ABOVE:
-            request.stream = True
+            request.stream = True  # chunked bodies too: their size is unknown until the end
+
+    async def _authenticate(self, flow: http.HTTPFlow, client: str, user: str,
+                            password: str) -> bool:
+        """True when the credentials are good; otherwise the flow has its answer (401/429)."""
+        key = self.authenticator.attempt_key(user, password)
+        if self.authenticator.remembered(key):
+            return True
+        wait = self.limiter.begin(client, key)  # counted now, before the check: no race
+        if wait:
+            self._too_many(flow, wait)
+            return False
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
+        ok = False
+        try:
+            ok = await self._check(user, password)
+        finally:
+            self.limiter.end(client, key, ok)
+        if ok:
+            return True
+        # a password typed into the user field must not end up in the log
+        shown = repr(user) if self.authenticator.has_user(user) else "(unknown user)"
+        log.warning("login failed for %s from %s", shown, client)
+        # the same answer time for every failure: unknown users, apr1/SHA1 entries (fast) and
+        # bcrypt ones (slow) cannot be told apart by a stopwatch
+        left = ctx.options.bots_failure_delay_ms / 1000 - (loop.time() - arrived)
+        if left > 0:
+            await asyncio.sleep(left)
+        self._challenge(flow, "wrong user name or password")
+        return False
+
+    def _too_many(self, flow: http.HTTPFlow, wait: float) -> None:
+        self._refuse(flow, 429, "too many failed logins from this address; try again later",
+                     {"Retry-After": str(int(wait) + 1)})
+
+    def _end_slow_handshake(self, client: connection.Client) -> None:
+        if client.tls_established or client.timestamp_end is not None:
+            return
+        # mitmproxy has no public call to close a client connection; its connection handler's
+        # inactivity path does exactly that (and logs it), so that is what we call
+        handler = ctx.master.addons.get("proxyserver").connections.get(client.id)
+        if handler is not None:
+            log.debug("closing %s: no TLS handshake within %ss", client.peername,
+                      ctx.options.bots_handshake_timeout)
+            asyncio.ensure_future(handler.on_timeout())
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         # also runs for the responses this addon makes (mitmproxy emulates it for them)
@@ -162,6 +227,22 @@ class BotsAuth:
 def add_security_headers(response: http.Response | None) -> None:
     if response is not None:
         response.headers.fields = policy.secured_fields(response.headers.fields)
+
+
+def _error_response(status_code: int, message: str = "") -> bytes:
+    """The error pages mitmproxy writes itself (a malformed request: 400, a body above
+    body_size_limit: 413, the scheduler unreachable: 502), as ours: JSON with our headers.
+
+    mitmproxy builds them in its HTTP/1 layer without calling any addon, so its module function
+    is replaced (the client side speaks HTTP/1 only: process.py turns HTTP/2 off, whose error
+    pages could not be reached this way).
+    """
+    response = http.Response.make(
+        status_code, policy.error_body(message or "the request could not be handled"),
+        {"Content-Type": "application/json", "Cache-Control": "no-store",
+         "Connection": "close"})
+    add_security_headers(response)
+    return http1.assemble_response(response)
 
 
 def _declared_body_size(request: http.Request) -> int:

@@ -38,11 +38,19 @@ class Authenticator:
         self._pending: dict[bytes, asyncio.Future] = {}
         self._dummy_hash = None
 
-    async def check(self, user: str, password: str) -> bool:
+    def attempt_key(self, user: str, password: str) -> bytes:
+        """What identifies these credentials (a keyed hash; the limiter counts attempts by it)."""
+        return self._cache_key(user, password)
+
+    def remembered(self, key: bytes) -> bool:
+        """Verified a short while ago (and the file has not changed since)."""
         self.refresh()
-        key = self._cache_key(user, password)
         expiry = self._verified.get(key)
-        if expiry is not None and expiry > self.clock():
+        return expiry is not None and expiry > self.clock()
+
+    async def check(self, user: str, password: str) -> bool:
+        key = self._cache_key(user, password)
+        if self.remembered(key):
             return True
         pending = self._pending.get(key)
         if pending is None:
@@ -68,6 +76,9 @@ class Authenticator:
             self._entries = None  # fail closed: nobody gets in with a file we cannot read
             log.error("htpasswd: %s; refusing every login until it is fixed", exc)
             return
+        if self._generation > 1:  # at start-up the launcher has warned already
+            for user in htpasswd.weak_users(self._entries):
+                log.warning(htpasswd.WEAK_WARNING, user)
         for user in htpasswd.unsupported_users(self._entries):
             log.warning("htpasswd: the entry of %r is in an unsupported format and can never "
                         "log in (use bcrypt: `htpasswd -B` or `bots-scheduler passwd`)", user)

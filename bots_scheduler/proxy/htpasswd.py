@@ -27,6 +27,8 @@ ACCEPTED_SCHEMES = ["bcrypt", "apr_md5_crypt", "ldap_sha1", "sha256_crypt", "sha
 WEAK_SCHEMES = frozenset({"apr_md5_crypt", "ldap_sha1"})
 NEW_HASH_ROUNDS = 12
 BCRYPT_MAX_BYTES = 72
+WEAK_WARNING = ("htpasswd: the entry of %r is apr1-MD5 or SHA1, fast to crack from a copy of "
+                "the file; set it again as bcrypt (`bots-scheduler passwd USER` or `htpasswd -B`)")
 FORBIDDEN_IN_USER = set(":\r\n\t\x00")
 
 # Recognises every accepted format and verifies the non-bcrypt ones.

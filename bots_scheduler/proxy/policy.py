@@ -10,6 +10,8 @@ import json
 import re
 from urllib.parse import quote
 
+from bots_scheduler import browser_policy
+
 SECRET_ENV = "BOTS_SCHEDULER_PROXY_SECRET"   # how the launcher hands the secret to the proxy
 PARENT_ENV = "BOTS_SCHEDULER_PARENT_PID"
 READY_LINE = "authentication addon ready"
@@ -18,27 +20,17 @@ USER_HEADER = "X-Bots-User"
 IDENTITY_PREFIX_BYTES = b"x-bots-"
 REALM = "Bots Scheduler"
 
-# The UI needs no inline script or style and loads nothing from elsewhere; reports are shown in
-# a sandboxed srcdoc frame (which inherits this policy) with the UI's own stylesheet and data:
-# images. tests/ui/test_csp.py checks the UI under the same directives.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; frame-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = {
-    "Strict-Transport-Security": "max-age=31536000",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
+# Every response leaving the proxy carries these, whoever made it: the scheduler's own values
+# (or a squatter's on PORT+1) are replaced, never kept.
+SECURITY_HEADERS = {**browser_policy.COMMON_HEADERS, browser_policy.HSTS[0]: browser_policy.HSTS[1]}
+CONTENT_SECURITY_POLICY = browser_policy.CONTENT_SECURITY_POLICY
 # Header lists are handled as mitmproxy keeps them, tuples of (name, value) bytes, and rebuilt in
 # one pass: a per-header set/delete rescans the whole list each time.
 _SECURITY_FIELDS = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
 _SECURITY_NAMES = frozenset(name.lower() for name, _ in _SECURITY_FIELDS)
-_CSP_FIELD = (b"Content-Security-Policy", CONTENT_SECURITY_POLICY.encode())
 _NOT_FORWARDED = frozenset({b"authorization", b"x-forwarded-for", b"x-forwarded-proto",
                             b"forwarded"})
-STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+STATE_CHANGING = browser_policy.STATE_CHANGING
 # What an HTML form (or a "simple" cross-site fetch) can send without a CORS preflight.
 FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data",
                                 "text/plain", ""})
@@ -133,17 +125,9 @@ def _not_forwarded(name: bytes) -> bool:
 
 
 def secured_fields(fields: tuple) -> tuple:
-    """The response's headers with ours; a Content-Security-Policy of the scheduler is kept."""
-    has_csp = False
-    kept = []
-    for field in fields:
-        name = field[0].lower()
-        if name == b"content-security-policy":
-            has_csp = True
-        if name not in _SECURITY_NAMES:
-            kept.append(field)
-    extra = () if has_csp else (_CSP_FIELD,)
-    return tuple(kept) + _SECURITY_FIELDS + extra
+    """The response's headers with ours in place of any the upstream sent (CSP included)."""
+    kept = tuple(field for field in fields if field[0].lower() not in _SECURITY_NAMES)
+    return kept + _SECURITY_FIELDS
 
 
 def error_body(message: str) -> bytes:

@@ -3,6 +3,13 @@
 The proxy's output goes to the ``bots_scheduler.proxy.mitmdump`` logger; its last lines explain
 a failed start. The proxy watches its parent and exits when the launcher is gone, so it never
 outlives it even after a SIGKILL.
+
+TLS is Mozilla's "intermediate" profile: TLS 1.3, and TLS 1.2 with ECDHE key exchange and AEAD
+suites only (no static RSA, no CBC); the addon turns renegotiation off. The client side speaks
+HTTP/1.1 only (see addon._error_response). mitmproxy always makes a CA in its configuration
+folder; we point that folder at a private temporary one removed at stop, and never present or
+document that CA: the proxy serves our own server certificate (tls.own_certificate) or
+--certificate.
 """
 from __future__ import annotations
 
@@ -12,14 +19,16 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bots_scheduler.proxy import htpasswd
+from bots_scheduler.proxy import htpasswd, tls
 from bots_scheduler.proxy.policy import PARENT_ENV, READY_LINE, SECRET_ENV
 from bots_scheduler.errors import UsageError
 
@@ -36,6 +45,14 @@ LAST_LINES = 30
 # mitmproxy logs every connection at INFO; that is debug detail for us
 _CONNECTION_EVENT = re.compile(r"\] (client|server) (connect|disconnect)")
 MITMDUMP = "import sys; from mitmproxy.tools.main import mitmdump; sys.exit(mitmdump())"
+# Mozilla's intermediate configuration (TLS 1.2 part; TLS 1.3 suites are all AEAD): ECDHE + AEAD
+TLS12_CIPHERS = ":".join([
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"])
+HANDSHAKE_TIMEOUT = 10    # seconds a client gets to finish its TLS handshake
+IDLE_TIMEOUT = 60         # seconds an idle client connection stays open
+STREAM_RESPONSES_ABOVE = "1m"  # larger answers (exports, big reports) pass through unbuffered
 
 
 class ProxyProcess:
@@ -48,6 +65,10 @@ class ProxyProcess:
         self._reader: threading.Thread | None = None
         self._lines: collections.deque[str] = collections.deque(maxlen=LAST_LINES)
         self._ready = threading.Event()
+        self._confdir: str | None = None
+        self.certificate_path: Path | None = None
+        self.handshake_timeout = HANDSHAKE_TIMEOUT
+        self.idle_timeout = IDLE_TIMEOUT
 
     def prepare(self) -> str | None:
         """Make sure the htpasswd file exists; returns the one-time message with a new password."""
@@ -56,6 +77,8 @@ class ProxyProcess:
             if self.htpasswd_path.stat().st_mode & 0o077:
                 log.warning("%s can be read by other users (chmod 600 %s)", self.htpasswd_path,
                             self.htpasswd_path)
+            for user in htpasswd.weak_users(htpasswd.load(self.htpasswd_path)):
+                log.warning(htpasswd.WEAK_WARNING, user)
             return None
         password = secrets.token_urlsafe(18)
         try:
@@ -68,10 +91,37 @@ class ProxyProcess:
                 f"{DEFAULT_USER!r} and password {password!r}. It is shown only this once; "
                 f"change it with `bots-scheduler passwd {DEFAULT_USER}`.")
 
+    def prepare_certificate(self) -> str:
+        """The certificate to serve (ours is made if needed); returns the line that tells the
+        user its fingerprint."""
+        if self.settings.certificate is not None:
+            self.certificate_path = Path(self.settings.certificate).resolve()
+            what = f"{self.certificate_path} (--certificate)"
+        else:
+            folder = self.htpasswd_path.resolve().parent
+            try:
+                path, made = tls.own_certificate(folder)
+            except OSError as exc:
+                raise UsageError(f"cannot write the proxy certificate in {folder}: "
+                                 f"{exc.strerror or exc}") from None
+            self.certificate_path = path.resolve()
+            what = (f"{path} ({'made now: ' if made else ''}self-signed for "
+                    f"{socket.gethostname()}, localhost, 127.0.0.1)")
+        return (f"Proxy certificate: {what}; SHA-256 fingerprint "
+                f"{tls.fingerprint(self.certificate_path)}")
+
     def command(self) -> list[str]:
         s = self.settings
+        if self.certificate_path is None:
+            self.prepare_certificate()
         options = {
             "bots_htpasswd": str(self.htpasswd_path.resolve()),
+            "bots_handshake_timeout": str(self.handshake_timeout),
+            "tls_version_client_min": "TLS1_2",
+            "ciphers_client": TLS12_CIPHERS,
+            "http2": "false",
+            "tcp_timeout": str(self.idle_timeout),
+            "stream_large_bodies": STREAM_RESPONSES_ABOVE,
             "block_global": "false",          # the proxy faces the network by design
             "keep_host_header": "true",       # the scheduler and the CSRF check see the real Host
             "connection_strategy": "lazy",    # refused requests never open a scheduler connection
@@ -83,16 +133,22 @@ class ProxyProcess:
                    "--mode", f"reverse:http://127.0.0.1:{s.scheduler_port}/",
                    "--listen-host", self.listen_host, "--listen-port", str(s.port),
                    "-s", str(SCRIPT)]
+        if self._confdir is not None:
+            options["confdir"] = self._confdir
         for name, value in options.items():
             command += ["--set", f"{name}={value}"]
-        if s.certificate is not None:
-            command += ["--certs", f"*={Path(s.certificate).resolve()}"]
+        command += ["--certs", f"*={self.certificate_path}"]
         return command
 
     def start(self, timeout: float = 30) -> None:
         if self.is_alive():
             return
         self._check_port_free()
+        if self.certificate_path is None:
+            log.info("%s", self.prepare_certificate())
+        # mitmproxy makes a CA in its configuration folder whatever we do; keep it out of
+        # ~/.mitmproxy, private, and gone at stop (it signs nothing we serve)
+        self._confdir = tempfile.mkdtemp(prefix="bots-scheduler-proxy-")
         env = dict(os.environ, **{SECRET_ENV: self.secret, PARENT_ENV: str(os.getpid())})
         self._lines.clear()
         self._ready.clear()
@@ -125,6 +181,12 @@ class ProxyProcess:
         if self._reader is not None:
             self._reader.join(timeout=2)
         self._process = None
+        self._remove_confdir()
+
+    def _remove_confdir(self) -> None:
+        if self._confdir is not None:
+            shutil.rmtree(self._confdir, ignore_errors=True)
+            self._confdir = None
 
     def last_lines(self) -> list[str]:
         return list(self._lines)
@@ -156,6 +218,7 @@ class ProxyProcess:
     def _fail(self, summary: str):
         lines = self.last_lines()
         self._process = None
+        self._remove_confdir()
         if any("Address already in use" in line for line in lines):
             raise UsageError(f"port {self.settings.port} is already in use")
         raise RuntimeError(summary + ":\n" + "\n".join(lines[-10:]))

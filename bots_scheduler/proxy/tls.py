@@ -1,16 +1,34 @@
-"""The --certificate PEM file, checked before anything starts (mitmproxy would fail later)."""
+"""The proxy's server certificate: the --certificate PEM file, checked before anything starts
+(mitmproxy would fail later), or our own self-signed one, made at the first start.
+
+The proxy is a reverse proxy: it needs a server certificate for its own names, never a CA
+(mitmproxy's CA would sign certificates for any host, and trusting it would let whoever reads
+its key intercept the user's traffic to any site). Without --certificate we make a self-signed
+certificate for this host's name, ``localhost`` and ``127.0.0.1`` (ECDSA P-256), keep it with
+its key, mode 0600, beside the htpasswd file, and print its SHA-256 fingerprint so users can
+check or pin it. It is renewed (new fingerprint, said in the log) shortly before it expires.
+"""
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import os
+import socket
+import tempfile
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from bots_scheduler.errors import UsageError
 
 MAX_PEM_BYTES = 1 << 20
+OWN_CERTIFICATE_NAME = ".proxy-certificate.pem"
+VALID_DAYS = 397              # the longest validity browsers accept for a server certificate
+RENEW_DAYS_BEFORE_END = 30
 
 
 def validate_certificate(path) -> Path:
@@ -70,3 +88,76 @@ def _public_bytes(public_key) -> bytes:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+def fingerprint(path) -> str:
+    """SHA-256 of the first certificate of a PEM file, as ``openssl x509 -fingerprint -sha256``."""
+    certificate = x509.load_pem_x509_certificates(Path(path).read_bytes())[0]
+    return certificate.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def own_certificate(folder: Path, now: datetime.datetime | None = None) -> tuple[Path, bool]:
+    """Our self-signed certificate in ``folder``, made when missing, unusable or about to expire.
+
+    Returns (path, made now). The file holds the key and the certificate, mode 0600.
+    """
+    path = Path(folder) / OWN_CERTIFICATE_NAME
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if path.exists() and _still_good(path, now):
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        return path, False
+    _write_private(path, _self_signed(now))
+    return path, True
+
+
+def _still_good(path: Path, now: datetime.datetime) -> bool:
+    try:
+        validate_certificate(path)
+        certificate = x509.load_pem_x509_certificates(path.read_bytes())[0]
+    except (UsageError, ValueError, OSError):
+        return False
+    return certificate.not_valid_after_utc - now > datetime.timedelta(days=RENEW_DAYS_BEFORE_END)
+
+
+def _self_signed(now: datetime.datetime) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    host = socket.gethostname() or "localhost"
+    dns_names = list(dict.fromkeys([host, "localhost"]))
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host[:64]),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Bots Scheduler")])
+    alt_names = [x509.DNSName(n) for n in dns_names] + \
+        [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1"))]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return key_pem + certificate.public_bytes(Encoding.PEM)
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Written to a 0600 temporary file and renamed: never readable by others, never half."""
+    fd, temp_name = tempfile.mkstemp(prefix=".proxy-certificate-", dir=path.resolve().parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -85,12 +85,14 @@ def test_reports_of_both_kinds_are_escaped_or_sanitised(server, workdir):
         conn.execute("UPDATE scheduler_execution SET result = ? WHERE eid = ?",
                      ('"<html><body><h2>Found</h2><script>alert(1)</script>'
                       '<img src=\\"https://tracker.example/x.png\\" onerror=\\"alert(2)\\">'
-                      '<ul><li>alice@example.com</li></ul></body></html>"', ORIGINAL_EID))
+                      '<ul><li>alice@example.com</li></ul><p style=\\"color:red\\">x</p>'
+                      '</body></html>"', ORIGINAL_EID))
     assert migrate(workdir, f"sqlite:///{old}").returncode == 0
     srv = server()
     kept = srv.get(f"/api/v1/executions/{ORIGINAL_EID}").json()["result"]
     assert "<h2>Found</h2>" in kept and "<li>alice@example.com</li>" in kept
     assert "<script" not in kept and "alert" not in kept and "tracker.example" not in kept
+    assert "style=" not in kept and "<p>x</p>" in kept
     assert 'class="bots-report"' in kept
     shown = {e["execution_id"]: e for e in MANIFEST["executions"]}
     succeeded = next(eid for eid, e in shown.items() if e["result"].startswith("[\n"))
@@ -267,3 +269,22 @@ def test_a_copied_job_of_the_original_runs_once_its_module_is_in_the_jobs_folder
     eid = srv.post(f"/api/v1/executions/{MANIFEST['ids']['original']}").json()["execution_id"]
     execution = srv.wait_execution(eid)
     assert execution["state"] == "succeeded" and "emails.txt" in execution["result"]
+
+
+def test_the_server_does_not_start_on_an_ndscheduler_datastore_and_leaves_it_alone(workdir):
+    old = sqlite_source(workdir)
+    before = dump(old)
+    (workdir / "conf").mkdir()
+    (workdir / "conf" / "db.ini").write_text(f"[sqlite]\nfile_path = {old}\n")
+    for command in (["run", "--local"], ["export"]):
+        done = cli(*command, cwd=workdir)
+        assert done.returncode == 2, done.stderr
+        assert "bots-scheduler migrate" in done.stderr and "Traceback" not in done.stderr
+    assert dump(old) == before
+
+
+def dump(path) -> list:
+    with sqlite3.connect(path) as conn:
+        return [(table, sorted(conn.execute(f"SELECT * FROM {table}")))
+                for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                             "'table' ORDER BY name")]

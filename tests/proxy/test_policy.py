@@ -93,11 +93,17 @@ def test_forwarded_headers_carry_the_proxys_identity_and_drop_the_clients():
                       (b"X-Forwarded-Proto", b"https"))
 
 
-def test_security_headers_replace_the_schedulers_but_keep_its_own_csp():
+def test_security_headers_replace_the_upstreams_own_csp_and_frame_options():
+    """An upstream (or a squatter on PORT+1) cannot loosen the policy: its CSP is replaced."""
     fields = ((b"content-type", b"text/html"), (b"x-frame-options", b"SAMEORIGIN"),
-              (b"Content-Security-Policy", b"default-src 'none'"))
-    result = dict(secured_fields(fields))
-    assert result[b"X-Frame-Options"] == b"DENY"
-    assert b"x-frame-options" not in result
-    assert result[b"Content-Security-Policy"] == b"default-src 'none'"
-    assert dict(secured_fields(()))[b"Content-Security-Policy"].startswith(b"default-src 'self'")
+              (b"Content-Security-Policy", b"default-src * 'unsafe-inline'"))
+    result = secured_fields(fields)
+    names = [name.lower() for name, _ in result]
+    assert names.count(b"content-security-policy") == 1
+    assert names.count(b"x-frame-options") == 1
+    headers = dict(result)
+    assert headers[b"X-Frame-Options"] == b"DENY"
+    assert headers[b"Content-Security-Policy"].startswith(b"default-src 'self'")
+    assert b"unsafe-inline" not in headers[b"Content-Security-Policy"]
+    assert headers[b"content-type"] == b"text/html"
+    assert headers[b"Strict-Transport-Security"] == b"max-age=31536000"

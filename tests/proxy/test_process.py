@@ -6,11 +6,16 @@ import re
 import signal
 import socket
 import stat
+import ipaddress
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
+from bots_scheduler.proxy import tls
 from bots_scheduler.proxy.process import ProxyProcess
 from bots_scheduler.errors import UsageError
 from tests.proxy.conftest import SECRET, make_settings, users_file
@@ -76,14 +81,36 @@ def test_the_given_certificate_is_the_one_served(start_proxy, tmp_path):
     assert served_certificate(running.port) == expected
 
 
-def test_without_certificate_mitmproxys_own_is_served(start_proxy, tmp_path):
-    running = start_proxy(users_file(tmp_path))
-    assert served_certificate(running.port)
+def test_without_certificate_our_own_self_signed_server_certificate_is_served(start_proxy,
+                                                                              tmp_path):
+    users = users_file(tmp_path)
+    running = start_proxy(users)
+    own = tmp_path / ".proxy-certificate.pem"
+    assert stat.S_IMODE(own.stat().st_mode) == 0o600
+    served = x509.load_der_x509_certificate(served_certificate(running.port))
+    assert served.public_bytes(serialization.Encoding.PEM) in own.read_bytes()
+    assert served.issuer == served.subject                      # self-signed: no CA anywhere
+    assert served.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    names = served.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"localhost", socket.gethostname()} <= set(names.get_values_for_type(x509.DNSName))
+    assert ipaddress.ip_address("127.0.0.1") in names.get_values_for_type(x509.IPAddress)
+    fingerprint = served.fingerprint(hashes.SHA256()).hex(":").upper()
+    assert tls.fingerprint(own) == fingerprint
+    # the next start serves the same certificate (users may have pinned it)
+    running.proxy.stop()
+    again = start_proxy(users)
+    assert x509.load_der_x509_certificate(served_certificate(again.port)) == served
+    # mitmproxy's own CA lives only in a private folder of this start, removed at stop
+    confdir = Path(again.proxy._confdir)
+    assert stat.S_IMODE(confdir.stat().st_mode) == 0o700
+    again.proxy.stop()
+    assert not confdir.exists()
 
 
 LAUNCHER = """
 import sys, time
 from tests.proxy.conftest import make_settings
+from bots_scheduler.proxy import tls
 from bots_scheduler.proxy.process import ProxyProcess
 from pathlib import Path
 proxy = ProxyProcess(make_settings(int(sys.argv[1]), htpasswd=Path(sys.argv[2])), "s")
