@@ -141,7 +141,7 @@ class BotsAuth:
             self._refuse(flow, 403, refusal)
             return
         self._forward_as(flow, user)
-        if _declared_body_size(request) > STREAM_ABOVE:
+        if _is_chunked(request) or _declared_body_size(request) > STREAM_ABOVE:
             request.stream = True  # chunked bodies too: their size is unknown until the end
 
     def _forward_token(self, flow: http.HTTPFlow, client: str, token: str) -> None:
@@ -290,8 +290,12 @@ def _error_response(status_code: int, message: str = "") -> bytes:
     return http1.assemble_response(response)
 
 
+def _is_chunked(request: http.Request) -> bool:
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
 def _declared_body_size(request: http.Request) -> int:
-    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+    if _is_chunked(request):
         return MAX_REFUSED_BODY + 1  # unknown length: assume large
     try:
         return int(request.headers.get("Content-Length", "0"))

@@ -48,13 +48,16 @@ def users_file(folder: Path) -> Path:
 
 @pytest.fixture
 def start_proxy():
-    """Factory: ``start_proxy(htpasswd_path, **settings)`` -> Running, stopped at teardown."""
+    """Factory: ``start_proxy(htpasswd_path, tune=None, **settings)`` -> Running, stopped at
+    teardown; ``tune(proxy)`` may set the ProxyProcess's time limits before it starts."""
     started = []
 
-    def start(htpasswd: Path | None, **overrides) -> Running:
+    def start(htpasswd: Path | None, tune=None, **overrides) -> Running:
         port = free_port_pair()
         upstream = Upstream(port + 1).start()
         proxy = ProxyProcess(make_settings(port, htpasswd=htpasswd, **overrides), SECRET)
+        if tune is not None:
+            tune(proxy)
         started.append((proxy, upstream))
         proxy.prepare()
         proxy.start()

@@ -1,6 +1,7 @@
 """``bots-scheduler run`` behind its proxy, as a real process over real TLS (CONTRACT §5)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -15,6 +16,8 @@ import requests
 from tests.proxy.tools import (der, htpasswd_tool, https, make_certificate, port_is_free,
                                served_certificate, wait_until)
 from tests.support.server import ServerProcess, free_port_pair
+
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
 
 USERS = {"bcrypt": ("alice", "alice pw"), "apr1": ("bob", "bob pw"), "sha1": ("carol", "carol pw")}
 ALICE = USERS["bcrypt"]
@@ -243,6 +246,34 @@ def test_the_given_certificate_is_served(server, workdir):
     assert served_certificate(running.port) == expected
     r = https("GET", running.proxy_url + "/api/v1/jobs", auth=ALICE, verify=str(cert))
     assert r.status_code == 200
+    assert f"SHA-256 fingerprint {fingerprint_of(expected)}" in running.stdout()
+    assert not (workdir / ".proxy-certificate.pem").exists()
+
+
+def fingerprint_of(der_bytes: bytes) -> str:
+    """As openssl prints it: AA:BB:..."""
+    return hashlib.sha256(der_bytes).digest().hex(":").upper()
+
+
+def test_without_certificate_ours_is_made_once_and_its_fingerprint_printed(server, workdir):
+    """A self-signed server certificate (no CA), 0600 beside .htpasswd, that a client can pin by
+    the fingerprint the start printed; openssl agrees on the fingerprint."""
+    users = write_users(workdir)
+    first = server("--htpasswd", users, local=False)
+    own = workdir / ".proxy-certificate.pem"
+    assert stat.S_IMODE(own.stat().st_mode) == 0o600
+    served = served_certificate(first.port)
+    printed = re.search(r"SHA-256 fingerprint ([0-9A-F:]+)", first.stdout()).group(1)
+    assert printed == fingerprint_of(served)
+    openssl = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+                              str(own)], capture_output=True, text=True, check=True).stdout
+    assert openssl.strip().endswith(printed)
+    r = https("GET", first.proxy_url + "/api/v1/jobs", auth=ALICE, verify=str(own))
+    assert r.status_code == 200          # verifies as 127.0.0.1 against the pinned certificate
+    assert first.stop() == 0
+    second = server("--htpasswd", users, local=False)
+    assert served_certificate(second.port) == served
+    assert printed in second.stdout()
 
 
 def test_an_invalid_certificate_ends_the_command_with_one_line_and_status_2(workdir):

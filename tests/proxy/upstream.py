@@ -15,6 +15,9 @@ class _Echo(tornado.web.RequestHandler):
         seen = self.settings["seen"]
         seen.append({"method": self.request.method, "path": self.request.path,
                      "headers": dict(self.request.headers)})
+        if self.request.path == "/loose-policy":   # what a squatter on PORT+1 would send
+            self.set_header("Content-Security-Policy", "default-src * 'unsafe-inline'")
+            self.set_header("X-Frame-Options", "SAMEORIGIN")
         if self.request.path == "/missing":
             self.set_status(404)
             self.write({"error": "no such thing"})
@@ -39,6 +42,8 @@ class Upstream:
         return self
 
     def stop(self) -> None:
+        if not self._thread.is_alive():
+            return                      # stopped already (a test stops it to make a 502)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._stop_event.set)
         self._thread.join(10)
