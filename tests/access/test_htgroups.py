@@ -28,6 +28,7 @@ def test_parsing_rules():
             htgroups.parse(bad)
 
 
+@pytest.mark.integration
 def test_passwd_with_role_writes_the_group_file_0600(workdir):
     def passwd(user, *args):
         return subprocess.run([sys.executable, "-m", "bots_scheduler", "passwd", user,
@@ -59,6 +60,7 @@ def test_generated_with_the_htpasswd_file(server, workdir):
     assert (info["user"], info["role"]) == ("administrator", "admin")
 
 
+@pytest.mark.integration
 def test_an_unknown_role_at_start_is_one_line_and_exit_2(workdir):
     users = workdir / "users.htpasswd"
     htpasswd_tool(users, "ada", "pw", "bcrypt")
