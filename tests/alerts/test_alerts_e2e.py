@@ -100,3 +100,12 @@ def test_a_jobs_alert_profiles_field_is_checked_and_kept(server, workdir):
         assert response.status_code == 400 and "alert_profiles" in response.json()["error"]
     assert json.loads(srv.get("/api/v1/export").text)["jobs"][0]["alert_profiles"] == [
         "ops", "team"]
+
+
+def test_reset_writes_an_alert_config_that_run_accepts(workdir):
+    done = cli(workdir, "reset", "-y")
+    assert done.returncode == 0, done.stderr
+    text = (workdir / "conf" / "alerts.ini").read_text()
+    assert "[example]" in text and "events" in text
+    from bots_scheduler.alerts.profiles import load_alert_config
+    assert load_alert_config(workdir / "conf" / "alerts.ini", ["example"]).get("example")

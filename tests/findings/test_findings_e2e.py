@@ -112,3 +112,31 @@ def test_filters_paging_and_bad_values(server, workdir):
     assert srv.get("/api/v1/executions/nope/findings").status_code == 404
     listed = srv.get("/api/v1/executions", params={"result": "false"}).json()["executions"]
     assert listed[0]["findings"]["new"] == 8
+
+
+def test_clean_drops_the_findings_tables(srv, workdir, database):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import sqlalchemy
+
+    from bots_scheduler.cli.definition import build_parser
+    from bots_scheduler.settings import database_settings
+    job = add_job(srv)
+    run_with(srv, workdir, job, [port(A)])
+    srv.stop()
+    settings = database_settings(build_parser().parse_args(["run", *database]), Path("data"))
+    done = subprocess.run([sys.executable, "-m", "bots_scheduler", "clean", "-y", *database],
+                          cwd=workdir, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    if settings.dbms == "sqlite":
+        assert not settings.sqlite_path.exists()
+        return
+    engine = sqlalchemy.create_engine(settings.url)
+    try:
+        left = [name for name in sqlalchemy.inspect(engine).get_table_names()
+                if name.startswith("scheduler_findings")]
+    finally:
+        engine.dispose()
+    assert left == []
