@@ -60,6 +60,9 @@ class FindingStore:
     def __init__(self, engine, table_name: str = "scheduler_findings"):
         self.engine = engine
         self.tables: FindingTables = make_finding_tables(table_name)
+        h = self.tables.history
+        self._mark = insert(h).values({name: bindparam(name) for name in (
+            "ident", "eid", "job_id", "change", "time")})
         self._job_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
@@ -99,7 +102,9 @@ class FindingStore:
                        f.c.severity).where(f.c.job_id == job_id))}
             if not findings and not any(row[2] == "open" for row in known.values()):
                 return Recorded(RunCounts(), used=False)   # a job without findings: no row
-            inserts, renewed, changed_rows, unchanged, history = [], [], [], [], []
+            inserts, renewed, changed_rows, unchanged = [], [], [], []
+            history: list[dict] = []
+            marks: list[dict] = []
             new_items, changed_items = [], []
             reported = set()
             for item in findings:
@@ -117,8 +122,7 @@ class FindingStore:
                     row = dict(values, ident=ident, job_id=job_id,
                                job_class_string=job_class_string, kind=item.kind,
                                fkey=item.key, state="open", first_seen=seen, first_eid=eid,
-                               last_seen=seen, last_eid=eid, gone_time=None, gone_eid=None,
-                               event_time=seen)
+                               last_seen=seen, last_eid=eid, event_time=seen)
                     if previous is None:
                         inserts.append(row)
                     else:
@@ -132,17 +136,17 @@ class FindingStore:
                 else:
                     change = "unchanged"
                     unchanged.append(ident)
-                history.append({"ident": ident, "eid": eid, "job_id": job_id, "change": change,
-                                "time": seen,
-                                "title": item.title if change != "unchanged" else None,
-                                "severity": item.severity if change != "unchanged" else None,
-                                "details": item.details_json if change != "unchanged" else None})
+                if change == "unchanged":
+                    marks.append({"ident": ident, "eid": eid, "job_id": job_id,
+                                  "change": change, "time": seen})
+                else:     # what the run said: the finding's values in that run
+                    history.append({"ident": ident, "eid": eid, "job_id": job_id,
+                                    "change": change, "time": seen, "title": item.title,
+                                    "severity": item.severity, "details": item.details_json})
             gone = [row for ident, row in known.items()
                     if row[2] == "open" and ident not in reported]
-            for row in gone:
-                history.append({"ident": row[0], "eid": eid, "job_id": job_id,
-                                "change": "gone", "time": seen, "title": None,
-                                "severity": None, "details": None})
+            marks += [{"ident": row[0], "eid": eid, "job_id": job_id, "change": "gone",
+                       "time": seen} for row in gone]
             if inserts:
                 conn.execute(insert(f), inserts)
             full_update: dict[str, Any] = {name: bindparam(name) for name in (
@@ -165,6 +169,8 @@ class FindingStore:
                                      event_time=seen))
             if history:
                 conn.execute(insert(h), history)
+            if marks:      # unchanged and gone: five columns, not eight (10,000 a run)
+                conn.execute(self._mark, marks)
             self._refresh_counts(conn, [job_id])
             counts = RunCounts(len(new_items), len(changed_items), len(unchanged), len(gone))
             conn.execute(insert(runs).values(eid=eid, job_id=job_id, recorded_time=seen,

@@ -74,8 +74,7 @@ class Finding(ReportItem):
     @property
     def digest(self) -> str:
         """Changes when title, severity or details change (what ``changed`` means)."""
-        text = json.dumps([self.title, self.severity, self.details_json], ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return _digest(self.title is None, self.title or "", self.severity, self.details_json)
 
     def render(self, renderer=None) -> str:
         # every string through the renderer (escaped, and redacted when it redacts)
@@ -101,8 +100,14 @@ class Finding(ReportItem):
 def identity(job_id: str, kind: str, key: str) -> str:
     """The stored identity of (job, kind, key): a fixed-size digest, so that one unique index
     holds it on every DBMS (MySQL cannot index 1,200 characters of utf8mb4)."""
-    return hashlib.sha256(json.dumps([job_id, kind, key], ensure_ascii=False)
-                          .encode()).hexdigest()
+    return _digest(job_id, kind, key)
+
+
+def _digest(*parts) -> str:
+    """SHA-256 of the parts, each prefixed by its length (no two lists of parts share a text;
+    cheaper than JSON for 10,000 findings a run)."""
+    text = "".join(f"{len(str(part))}:{part}" for part in parts)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def collect_findings(items) -> list[Finding]:

@@ -135,7 +135,7 @@ export class ReportsTab {
         h('td', { class: 'small findings-counts' }, countsText(e.findings)),
         h('td', { class: 'desc', title: e.description || '' }, e.description || ''),
         h('td', { class: 'col-actions' },
-          this.isActive(e.state) && e.state !== 'stopping'
+          this.isActive(e.state) && e.state !== 'stopping' && this.ctx.can('operator')
             ? h('button', { type: 'button', class: 'small danger-outline', text: 'Stop', onclick: () => this.stop(e) }) : null,
           h('a', { class: 'button small', href: `#/reports/${encodeURIComponent(e.execution_id)}`, text: 'View report' })));
     });

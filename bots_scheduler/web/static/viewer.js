@@ -70,7 +70,7 @@ function render(ctx, execution) {
     })))]);
   }
   replace($('#report-meta'), meta.map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value))),
-    isActive(ctx, execution.state) && execution.state !== 'stopping'
+    isActive(ctx, execution.state) && execution.state !== 'stopping' && ctx.can('operator')
       ? h('div', { class: 'report-actions' }, h('button', {
         type: 'button', class: 'small danger-outline', text: 'Stop this run',
         onclick: async () => {
