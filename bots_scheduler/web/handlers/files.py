@@ -43,6 +43,13 @@ class FilesHandler(ApiHandler):
         return self.application_ctx.data_files
 
     roles = {"get": VIEWER, "options": VIEWER, "post": OPERATOR, "delete": OPERATOR}
+    takes_json = False               # uploads are multipart; the other methods take no body
+
+    def body_limit(self) -> int:
+        # an upload's own, finer check (and message) is _start_body's
+        if self.request.method == "POST":
+            return 2 * (self.files.max_size + ENVELOPE)
+        return self.max_body
 
     async def prepare(self):
         await super().prepare()
