@@ -56,7 +56,8 @@ def add_jobs(url: str, count: int, clients: int) -> list[str]:
             with lock:
                 ids.append(r.json()["job_id"])
 
-    threads = [threading.Thread(target=worker, args=(range(i, count, clients),)) for i in range(clients)]
+    threads = [threading.Thread(target=worker, args=(range(i, count, clients),))
+               for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -71,12 +72,15 @@ def seed(workdir: Path, job_ids: list[str], executions: int, logs: int) -> None:
     for _ in range(executions):
         job_id = rng.choice(job_ids)
         job = {"job_id": job_id, "name": f"bench {job_id[:6]}", "job_class_string": HELLO}
-        rows.append(execution_row(job, rng.choice(STATES), now - timedelta(seconds=rng.uniform(0, 180 * 86400)),
+        due = now - timedelta(seconds=rng.uniform(0, 180 * 86400))
+        rows.append(execution_row(job, rng.choice(STATES), due,
                                   seconds=rng.uniform(0.5, 120), result="<p>seeded</p>"))
     insert_executions(workdir, rows)
-    insert_logs(workdir, [{"job_id": rng.choice(job_ids), "job_name": "bench", "event": "custom_run",
-                           "user": "bench", "description": f"execution {uuid.uuid4().hex}",
-                           "created_time": utc_naive(now - timedelta(seconds=rng.uniform(0, 180 * 86400)))}
+    insert_logs(workdir, [{"job_id": rng.choice(job_ids), "job_name": "bench",
+                           "event": "custom_run", "user": "bench",
+                           "description": f"execution {uuid.uuid4().hex}",
+                           "created_time": utc_naive(
+                               now - timedelta(seconds=rng.uniform(0, 180 * 86400)))}
                           for _ in range(logs)])
 
 
@@ -96,14 +100,17 @@ def measure_api(url: str, samples: int) -> None:
         "GET jobs?limit=50&sort=name": "/api/v1/jobs?limit=50&sort=name",
         "GET jobs?limit=50&q=00042": "/api/v1/jobs?limit=50&q=00042",
         "GET executions?limit=50 (1 week)": f"/api/v1/executions?limit=50&time_range_start={week}",
-        "GET executions?limit=50 (all)": "/api/v1/executions?limit=50&time_range_start=1970-01-01T00:00:00Z",
-        "GET executions/stats (all)": "/api/v1/executions/stats?time_range_start=1970-01-01T00:00:00Z",
+        "GET executions?limit=50 (all)":
+            "/api/v1/executions?limit=50&time_range_start=1970-01-01T00:00:00Z",
+        "GET executions/stats (all)":
+            "/api/v1/executions/stats?time_range_start=1970-01-01T00:00:00Z",
         "GET logs?limit=100 (1 week)": f"/api/v1/logs?limit=100&time_range_start={week}",
     }
     session = requests.Session()
     print("API calls behind the tabs:")
     for label, path in calls.items():
-        times = [timed(lambda: session.get(url + path, timeout=60).raise_for_status()) for _ in range(samples)]
+        times = [timed(lambda: session.get(url + path, timeout=60).raise_for_status())
+                 for _ in range(samples)]
         print(f"  {label:38s} {summary(times)}")
 
 
@@ -117,7 +124,8 @@ def measure_browser(url: str, samples: int) -> None:
             inside, outside = [], []
             for _ in range(samples):
                 page = context.new_page()
-                outside.append(timed(lambda: (page.goto(f"{url}/#/{tab}"), page.wait_for_selector(selector))))
+                outside.append(timed(lambda: (page.goto(f"{url}/#/{tab}"),
+                                              page.wait_for_selector(selector))))
                 inside.append(page.evaluate("performance.now()"))
                 page.close()
             print(f"  {tab:10s} {summary(inside)}   ({summary(outside)})")
@@ -133,8 +141,10 @@ def measure_browser(url: str, samples: int) -> None:
         pager = page.locator("#executions-pager").get_by_role("button", name="Next ›")
         first = page.locator("#executions-table tbody tr").first.get_attribute("data-execution-id")
         ms = timed(lambda: (pager.click(), page.wait_for_function(
-            f"document.querySelector('#executions-table tbody tr').dataset.executionId !== '{first}'")))
-        print(f"  reports next page {ms:7.0f} ms   ({page.locator('#executions-pager').inner_text().split(chr(10))[1]})")
+            "document.querySelector('#executions-table tbody tr').dataset.executionId "
+            f"!== '{first}'")))
+        shown = page.locator('#executions-pager').inner_text().split(chr(10))[1]
+        print(f"  reports next page {ms:7.0f} ms   ({shown})")
         browser.close()
 
 
@@ -157,7 +167,8 @@ def main() -> None:
         try:
             start = time.perf_counter()
             job_ids = add_jobs(server.url, args.jobs, args.clients)
-            print(f"{len(job_ids)} jobs added through the API in {time.perf_counter() - start:.0f} s")
+            print(f"{len(job_ids)} jobs added through the API in "
+                  f"{time.perf_counter() - start:.0f} s")
             start = time.perf_counter()
             seed(Path(folder), job_ids, args.executions, args.logs)
             print(f"{args.executions} executions and {args.logs} log entries inserted in "

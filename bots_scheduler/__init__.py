@@ -8,5 +8,5 @@ from bots_scheduler.jobs.report import (Code, Data, Image, List, Section, Subsec
 
 __version__ = "1.0.0.dev0"
 
-__all__ = ["JobBase", "JobFailed", "report", "Section", "Subsection", "Title", "Text", "Code", "List",
-           "Table", "Data", "Image"]
+__all__ = ["JobBase", "JobFailed", "report", "Section", "Subsection", "Title", "Text", "Code",
+           "List", "Table", "Data", "Image"]

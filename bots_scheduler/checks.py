@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,7 +21,7 @@ _SIZE_FACTORS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 MAX_JOB_TIMEOUT = 7 * 24 * 3600
 
 
-def whole_number(name: str, value, minimum: int = 1) -> int:
+def whole_number(name: str, value: object, minimum: int = 1) -> int:
     try:
         number = int(str(value), 10)
     except ValueError:
@@ -30,15 +31,15 @@ def whole_number(name: str, value, minimum: int = 1) -> int:
     return number
 
 
-def positive_int(name: str, value) -> int:
+def positive_int(name: str, value: object) -> int:
     return whole_number(name, value, 1)
 
 
-def non_negative_int(name: str, value) -> int:
+def non_negative_int(name: str, value: object) -> int:
     return whole_number(name, value, 0)
 
 
-def byte_size(name: str, value) -> int:
+def byte_size(name: str, value: object) -> int:
     """A size such as 1048576, 512KiB, 10MiB or 1G (binary units: K = 1024)."""
     match = _SIZE.match(str(value))
     if not match:
@@ -58,7 +59,7 @@ def size_text(size: int) -> str:
     return str(size)
 
 
-def job_timeout(value) -> float | None:
+def job_timeout(value: object) -> float | None:
     """--job-timeout: seconds (a whole number); 0 means no limit."""
     seconds = non_negative_int("--job-timeout", value)
     if seconds > MAX_JOB_TIMEOUT:
@@ -67,7 +68,7 @@ def job_timeout(value) -> float | None:
     return float(seconds) if seconds else None
 
 
-def port_number(value) -> int:
+def port_number(value: object) -> int:
     try:
         port = int(str(value), 10)
     except ValueError:
@@ -94,14 +95,14 @@ def table_name(option: str, value: str) -> str:
     return value
 
 
-def data_directory(value) -> Path:
+def data_directory(value: str | Path) -> Path:
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise UsageError(f"--data-dir: {value} exists and is not a folder")
     return path
 
 
-def jobs_folders(given, default=()) -> tuple[Path, ...]:
+def jobs_folders(given: Iterable[str] | None, default: Iterable[str] = ()) -> tuple[Path, ...]:
     """-j/--jobs: given folders must exist; a default folder may be missing (it is skipped)."""
     for folder in given or ():
         if not Path(folder).is_dir():

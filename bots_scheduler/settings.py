@@ -39,7 +39,7 @@ class DatabaseSettings:
 
     @property
     def sqlite_path(self) -> Path | None:
-        return Path(self.url.database) if self.dbms == "sqlite" else None
+        return Path(self.url.database) if self.dbms == "sqlite" and self.url.database else None
 
     def describe(self) -> str:
         """The URL without its password, for logs and messages."""

@@ -1,5 +1,6 @@
 """Shared fixtures: real server processes on free ports, and fresh databases on the real
-PostgreSQL and MariaDB servers of this machine."""
+PostgreSQL and MariaDB servers of this machine; and the test tiers (tests/support/tiers.py):
+every test is marked unit, integration or browser here."""
 from __future__ import annotations
 
 import uuid
@@ -8,6 +9,33 @@ import pytest
 
 from tests.support.databases import DATABASES, fresh_database
 from tests.support.server import ServerProcess, free_port_pair  # noqa: F401
+from tests.support.tiers import UnitGuard, tier_of
+
+_guard = UnitGuard()
+_TIER = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)       # before `-m` selects on the markers given here
+def pytest_collection_modifyitems(items):
+    for item in items:
+        tier = tier_of(item)
+        item.stash[_TIER] = tier
+        if item.get_closest_marker(tier) is None:
+            item.add_marker(tier)
+
+
+def _guarded(item):
+    # set-up and call only: the teardown of the last test of a module also finalises the
+    # module's fixtures, which may belong to its integration tests
+    _guard.active_test = item.nodeid if item.stash.get(_TIER, None) == "unit" else None
+    try:
+        return (yield)
+    finally:
+        _guard.active_test = None
+
+
+pytest_runtest_setup = pytest.hookimpl(wrapper=True)(_guarded)
+pytest_runtest_call = pytest.hookimpl(wrapper=True)(_guarded)
 
 
 @pytest.fixture

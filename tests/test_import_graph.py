@@ -9,6 +9,7 @@ Imports under ``if TYPE_CHECKING:`` are left out (annotations only, never run). 
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,7 @@ def _part(name: str) -> str | None:
     return None      # a name of the root package (`from bots_scheduler import __version__`)
 
 
+@functools.cache
 def import_graph() -> dict[str, dict[str, list[str]]]:
     """part -> {imported part: ["module:line", ...]}"""
     graph: dict[str, dict[str, list[str]]] = {}

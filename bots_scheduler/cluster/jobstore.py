@@ -2,7 +2,8 @@
 
 Every instance runs APScheduler (run-now requests and retries go through its in-memory store on
 whichever instance received them), but the jobs of the shared SQLAlchemy store are due only on
-the scheduler holding the lease: to the others that store has nothing due and no next run time.  (It is the ResilientJobStore that survives database outages.)
+the scheduler holding the lease: to the others that store has nothing due and no next run time.
+(It is the ResilientJobStore that survives database outages.)
 """
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ SECURITY_HEADERS = {**browser_policy.COMMON_HEADERS, browser_policy.HSTS[0]: bro
 CONTENT_SECURITY_POLICY = browser_policy.CONTENT_SECURITY_POLICY
 # Header lists are handled as mitmproxy keeps them, tuples of (name, value) bytes, and rebuilt in
 # one pass: a per-header set/delete rescans the whole list each time.
-_SECURITY_FIELDS = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+_SECURITY_FIELDS = tuple((name.encode(), value.encode())
+                         for name, value in SECURITY_HEADERS.items())
 _SECURITY_NAMES = frozenset(name.lower() for name, _ in _SECURITY_FIELDS)
 _NOT_FORWARDED = frozenset({b"authorization", b"x-forwarded-for", b"x-forwarded-proto",
                             b"forwarded"})

@@ -127,7 +127,8 @@ def _self_signed(now: datetime.datetime) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host[:64]),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Bots Scheduler")])
     alt_names = [x509.DNSName(n) for n in dns_names] + \
-        [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1"))]
+        [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+         x509.IPAddress(ipaddress.ip_address("::1"))]
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name)

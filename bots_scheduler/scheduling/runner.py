@@ -199,7 +199,8 @@ class Runner:
                      and retry(job, first_eid or execution_id, attempt + 1, pub_args))
         outcome = RunOutcome(execution_id, job_id, job, klass, state, result, data,
                              getattr(instance, "_notify", None),
-                             klass.meta_info()["report_title"] or klass.meta_info()["job_class_name"],
+                             (klass.meta_info()["report_title"]
+                              or klass.meta_info()["job_class_name"]),
                              final, attempt, first_eid or execution_id, due, started, finished)
         for listener in list(app.run_listeners):
             try:

@@ -25,7 +25,8 @@ class CronTrigger(_ApsCronTrigger):
         # minute in UTC: wall-clock arithmetic on an aware datetime would drop the fold
         after = candidate
         while self._in_repeated_hour(after):
-            after = (after.astimezone(timezone.utc) + timedelta(minutes=1)).astimezone(self.timezone)
+            after = (after.astimezone(timezone.utc)
+                     + timedelta(minutes=1)).astimezone(self.timezone)
         after = after.replace(second=0, microsecond=0)
         return super().get_next_fire_time(None, after)
 

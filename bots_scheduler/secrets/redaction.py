@@ -12,7 +12,7 @@ import re
 class Redactor:
     def __init__(self, values: dict[str, str] | None = None):
         """``values``: {label: value}; a label is a secret's name (shown as [secret:NAME])."""
-        pairs = {}
+        pairs: dict[str, str] = {}
         for label, value in (values or {}).items():
             if not isinstance(value, str) or not value:
                 continue

@@ -176,7 +176,9 @@ def _paths() -> dict:
                 "type": "object", "properties": {"jobs": {"type": "array",
                                                           "items": _ref("Job")}}}]}),
                 **_errors(400, 503)},
-                [*PAGING, _query("q", "Search in names, classes and arguments"),
+                [*PAGING, _query("q", "Search: part of the name, of the job class string or of "
+                                        "the class's display name (any case), or the exact "
+                                        "job id"),
                  _query("sort", "Sort key", {"type": "string",
                                              "enum": ["name", "job_class", "next_run_time",
                                                       "status"]}),

@@ -5,7 +5,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from bots_scheduler import __version__
+
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,11 @@
 from the templates without overwriting an edited one."""
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.test_run_command import cli
+
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
 
 HELLO = "bots_scheduler.jobs.builtin.sample.HelloJob"
 

@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.server import free_port_pair
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 HELLO = "bots_scheduler.jobs.builtin.sample.HelloJob"
 
 

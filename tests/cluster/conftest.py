@@ -16,6 +16,7 @@ import redis
 from tests.notifications.conftest import smtp_ini, smtp_server, tls_files  # noqa: F401
 from tests.ui.conftest import browser, ui  # noqa: F401  (the Cluster tab test)
 from tests.support.databases import fresh_database
+from tests.support.services import require
 
 REDIS = "redis://127.0.0.1:6379/{db}"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/{vhost}"
@@ -76,6 +77,7 @@ def mysql(workdir):
 @pytest.fixture
 def redis_broker():
     """An empty Redis database (15) as the broker; emptied again afterwards."""
+    require("redis")
     url = REDIS.format(db=15)
     client = redis.Redis.from_url(url)
     client.flushdb()
@@ -87,6 +89,7 @@ def redis_broker():
 def rabbitmq_broker():
     """The RabbitMQ default vhost; the test's queue is purged before and after."""
     from kombu import Connection
+    require("rabbitmq")
     url = RABBITMQ.format(vhost="")
 
     def purge():

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 
 def cli(workdir, *args, timeout=60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bots_scheduler", *args], cwd=workdir,

@@ -11,6 +11,8 @@ import pytest
 
 from tests.datafiles.multipart import multipart_body, send_partial, upload
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 COUNT_JOB = '''
 from bots_scheduler import *
 

@@ -8,6 +8,8 @@ import pytest
 
 from tests.datafiles.multipart import upload
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 
 def bots(*args, cwd):
     return subprocess.run([sys.executable, "-m", "bots_scheduler", *args], cwd=cwd,

@@ -18,6 +18,7 @@ from sqlalchemy import (Column, DateTime, Float, Integer, LargeBinary, MetaData,
                         Unicode, insert)
 
 from tests.support.databases import MY, PG
+from tests.support.services import require
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "ndscheduler-0.3.0.sqlite"
@@ -74,6 +75,7 @@ def sqlite_source(folder: Path, name: str = "old.db") -> Path:
 def server_source(kind: str):
     """A fresh PostgreSQL or MariaDB database holding the fixture's tables and rows; yields
     its URL as a user would write it (postgresql://… or mysql://…)."""
+    require(kind)
     name = f"bs_old_{uuid.uuid4().hex[:12]}"
     if kind == "postgresql":
         with psycopg.connect(**PG, dbname="postgres", autocommit=True) as conn:

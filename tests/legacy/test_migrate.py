@@ -17,6 +17,8 @@ from bots_scheduler.settings import database_settings
 from tests.cli.test_run_command import cli
 from tests.legacy.sources import MANIFEST, server_source, sqlite_source
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 SPAN = {"time_range_start": "2000-01-01T00:00:00+00:00",
         "time_range_end": "2100-01-01T00:00:00+00:00", "limit": 1000}
 CRON = ("month", "week", "day", "day_of_week", "hour", "minute")

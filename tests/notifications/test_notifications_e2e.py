@@ -11,6 +11,8 @@ import pytest
 
 from tests.notifications.smtp_servers import free_port
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 JOBS = textwrap.dedent('''
     import json
     from bots_scheduler import *

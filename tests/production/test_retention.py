@@ -83,6 +83,7 @@ def test_retention_days_zero_keeps_everything(server, workdir):
     assert "retention: disabled" in srv.stderr()
 
 
+@pytest.mark.integration      # a bots-scheduler process
 @pytest.mark.parametrize("option,value", [("--retention-days", "-1"), ("--keep-runs", "x")])
 def test_bad_retention_options_end_run_with_one_line(workdir, option, value):
     from tests.production.conftest import cli

@@ -65,6 +65,7 @@ def test_a_job_shows_and_clears_its_options(server):
     assert (job["timeout"], job["retries"]) == (None, 2)
 
 
+@pytest.mark.integration      # a bots-scheduler process
 @pytest.mark.parametrize("value", ["abc", "-1", "604801"])
 def test_a_bad_job_timeout_option_ends_run_with_one_line(workdir, value):
     result = cli(workdir, "run", "--local", "--job-timeout", value, timeout=30)

@@ -102,6 +102,7 @@ def test_a_bad_document_is_refused_whole_with_a_clear_error(server, document, me
     assert srv.get("/api/v1/jobs").json()["jobs"] == []
 
 
+@pytest.mark.integration      # a bots-scheduler process
 def test_the_cli_refuses_a_bad_file_with_one_line_and_status_2(workdir):
     (workdir / "bad.json").write_text("{not json")
     for args in (["import", "bad.json"], ["import", "missing.json"]):
@@ -110,6 +111,7 @@ def test_the_cli_refuses_a_bad_file_with_one_line_and_status_2(workdir):
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
+@pytest.mark.integration      # a bots-scheduler process
 def test_the_cli_dry_run_reads_standard_input_and_changes_nothing(workdir):
     document = {"format": "bots-scheduler-jobs", "version": 1,
                 "jobs": [{"job_id": "j1", "name": "from stdin", "job_class_string": HELLO}]}

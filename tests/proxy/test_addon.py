@@ -12,6 +12,8 @@ from bots_scheduler.proxy.policy import CONTENT_SECURITY_POLICY
 from tests.proxy.conftest import SECRET, USERS
 from tests.proxy.tools import htpasswd_tool, https
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 ALICE = USERS["bcrypt"]
 SECURITY = {"Strict-Transport-Security": "max-age=31536000", "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",

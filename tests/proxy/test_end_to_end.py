@@ -17,6 +17,8 @@ from tests.proxy.tools import (der, htpasswd_tool, https, make_certificate, port
                                served_certificate, wait_until)
 from tests.support.server import ServerProcess, free_port_pair
 
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
+
 USERS = {"bcrypt": ("alice", "alice pw"), "apr1": ("bob", "bob pw"), "sha1": ("carol", "carol pw")}
 ALICE = USERS["bcrypt"]
 HELLO = "bots_scheduler.jobs.builtin.sample.HelloJob"

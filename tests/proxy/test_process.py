@@ -58,6 +58,7 @@ def test_a_taken_port_is_reported_in_one_line(tmp_path):
     assert not proxy.is_alive()
 
 
+@pytest.mark.integration      # starts a process
 def test_a_proxy_without_the_shared_secret_refuses_to_start(tmp_path):
     proxy = ProxyProcess(make_settings(free_port_pair(), htpasswd=users_file(tmp_path)), "")
     with pytest.raises(RuntimeError, match="BOTS_SCHEDULER_PROXY_SECRET is not set"):
@@ -120,6 +121,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.integration      # starts a process
 def test_the_proxy_exits_when_its_launcher_is_killed(tmp_path):
     port = free_port_pair()
     launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(port),

@@ -26,7 +26,8 @@ def trigger(**fields):
 
 def instance(engine):
     """One scheduler on the shared table, as each instance of a cluster has."""
-    aps = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=TABLE)},
+    aps = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine,
+                                                                       tablename=TABLE)},
                               timezone="UTC")
     aps.start(paused=True)
     return aps
@@ -98,7 +99,8 @@ def test_a_row_that_cannot_be_restored_is_left_out_and_logged(aps, engine, caplo
     add(aps, "good", "good", minute="5")
     table = JobViews(engine, TABLE).table
     with engine.begin() as conn:
-        conn.execute(insert(table).values(id="broken", next_run_time=1.0, job_state=b"not a pickle"))
+        conn.execute(insert(table).values(id="broken", next_run_time=1.0,
+                                          job_state=b"not a pickle"))
     with caplog.at_level(logging.ERROR, logger="bots_scheduler.scheduling.jobviews"):
         views = JobViews(engine, TABLE).all()
     assert [v["job_id"] for v in views] == ["good"]

@@ -3,12 +3,10 @@ values, and the key at start, on every datastore."""
 from __future__ import annotations
 
 import hashlib
-import os
 import stat
 import subprocess
 import sys
 
-import pytest
 
 from tests.secrets.jobmodule import KEYED, write_jobs
 from tests.support.databases import MY, PG
@@ -107,8 +105,8 @@ def test_references_are_checked_resolved_at_run_time_and_block_deletion(server, 
     assert srv.api("DELETE", "/api/v1/secrets/api?force=1").status_code == 200
     eid = srv.post(f"/api/v1/executions/{job_id}").json()["execution_id"]
     run = srv.wait_execution(eid)
-    assert run["state"] == "failed" and "&#x27;api&#x27;" in run["result"] and "no longer exist" in \
-        run["result"]
+    assert run["state"] == "failed" and "&#x27;api&#x27;" in run["result"] and \
+        "no longer exist" in run["result"]
     assert not re_500(srv)
 
 

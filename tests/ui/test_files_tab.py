@@ -9,7 +9,8 @@ from tests.ui.conftest import row_of
 
 
 def upload(page, name, content: bytes):
-    page.set_input_files("#upload-input", files=[{"name": name, "mimeType": "text/plain", "buffer": content}])
+    page.set_input_files("#upload-input",
+                         files=[{"name": name, "mimeType": "text/plain", "buffer": content}])
     page.click("#upload-button")
 
 
@@ -24,7 +25,8 @@ def test_an_uploaded_list_is_listed_with_its_entries_and_user(server, ui, workdi
     expect(row).to_contain_text(getpass.getuser())
     expect(page.locator("#file-stats")).to_contain_text("1files")
     expect(page.locator("#upload-error")).to_have_text("")
-    assert (workdir / "data" / "office-ips.txt").read_bytes() == b"# office\n192.0.2.1\n192.0.2.0/30\n"
+    assert (workdir / "data" / "office-ips.txt").read_bytes() == \
+        b"# office\n192.0.2.1\n192.0.2.0/30\n"
     upload(page, "domains.txt", b"example.org\nexample.net\nexample.com\n")
     expect(page.locator("#files-table tbody tr")).to_have_count(2)
     expect(page.locator("#file-stats")).to_contain_text("5entries")

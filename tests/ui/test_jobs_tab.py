@@ -30,7 +30,8 @@ def test_a_job_made_in_the_dialog_is_scheduled_as_shown_in_words_and_preview(ser
     page.fill("#cron-minute", "30")
     page.fill("#cron-hour", "9,17")
     page.fill("#cron-day_of_week", "mon-fri")
-    expect(page.locator("#job-cron-words")).to_have_text("At 09:30 and 17:30, on Monday through Friday")
+    expect(page.locator("#job-cron-words")).to_have_text(
+        "At 09:30 and 17:30, on Monday through Friday")
     expect(page.locator("#job-preview li")).to_have_count(5)
     expect(page.locator("#job-preview li").first).to_contain_text(re.compile(r"(09|17):30.*UTC"))
     tab.shot("jobs-new-dialog")
@@ -42,7 +43,8 @@ def test_a_job_made_in_the_dialog_is_scheduled_as_shown_in_words_and_preview(ser
     expect(row).to_contain_text("At 09:30 and 17:30, on Monday through Friday")
     expect(row).to_contain_text("active")
     [job] = jobs(srv)
-    assert (job["name"], job["job_class_string"], job["pub_args"]) == ("Weekday greeter", HELLO, ["world", 2])
+    assert (job["name"], job["job_class_string"], job["pub_args"]) == \
+        ("Weekday greeter", HELLO, ["world", 2])
     assert (job["minute"], job["hour"], job["day_of_week"]) == ("30", "9,17", "mon-fri")
     tab.shot("jobs-tab")
     assert tab.errors == []
@@ -127,7 +129,8 @@ def test_a_file_argument_is_chosen_among_the_uploaded_files(server, ui):
     page = ui(srv.url).open("jobs")
     page.click("#job-new")
     page.select_option("#job-class", value=SHODAN)
-    expect(page.locator("#job-arg-1 option")).to_contain_text(["Choose an uploaded file…", "office.txt"])
+    expect(page.locator("#job-arg-1 option")).to_contain_text(
+        ["Choose an uploaded file…", "office.txt"])
     page.fill("#job-name", "office exposure")
     page.fill("#job-arg-0", "KEY")
     page.select_option("#job-arg-1", "office.txt")
@@ -224,14 +227,15 @@ def test_run_options_and_time_zone_are_set_in_the_dialog_and_shown_again(server,
     page.fill("#job-retries", "11")
     page.select_option("#job-notify-changes", "true")
     page.click("#job-save")
-    expect(page.locator("#job-error")).to_contain_text("retries must be a whole number from 0 to 10")
+    expect(page.locator("#job-error")).to_contain_text(
+        "retries must be a whole number from 0 to 10")
     page.fill("#job-retries", "2")
     page.click("#job-save")
     row = row_of(page, "jobs-table", "tuned")
     expect(row).to_contain_text("At 08:00, every day (Asia/Tokyo)")
     [job] = jobs(srv)
-    assert (job["timezone"], job["timeout"], job["retries"], job["retry_delay"], job["notify_changes"]) == \
-        ("Asia/Tokyo", 120, 2, None, True)
+    assert (job["timezone"], job["timeout"], job["retries"], job["retry_delay"],
+            job["notify_changes"]) == ("Asia/Tokyo", 120, 2, None, True)
     row.get_by_role("button", name="Edit").click()
     expect(page.locator("#job-options")).to_have_attribute("open", "")
     expect(page.locator("#job-timezone-field")).to_have_value("Asia/Tokyo")

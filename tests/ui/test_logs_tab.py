@@ -24,12 +24,14 @@ def test_the_audit_log_is_filtered_by_event_job_user_and_time(server, ui, workdi
     srv.post("/api/v1/files", files={"file": ("ips.txt", b"192.0.2.1\n")})
     insert_logs(workdir, [{"job_id": "gone", "job_name": "ancient", "event": "added",
                            "user": "former-admin", "description": "long ago",
-                           "created_time": utc_naive(datetime.now(timezone.utc) - timedelta(days=10))}])
+                           "created_time": utc_naive(datetime.now(timezone.utc)
+                                                     - timedelta(days=10))}])
     tab = ui(srv.url)
     page = tab.open("logs")
     expect(rows(page)).to_have_count(6)
     modified = row_of(page, "logs-table", "modified")
-    expect(modified.locator("ul.changes li")).to_contain_text(["name: 'alpha' → 'alpha two'", "minute: '0' → '15'"])
+    expect(modified.locator("ul.changes li")).to_contain_text(
+        ["name: 'alpha' → 'alpha two'", "minute: '0' → '15'"])
     expect(modified.locator("del").first).to_have_text("'alpha'")
     expect(modified.locator("ins").first).to_have_text("'alpha two'")
     expect(row_of(page, "logs-table", "file added")).to_contain_text("ips.txt")

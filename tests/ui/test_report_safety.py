@@ -105,7 +105,8 @@ def hostile(server, workdir, canary):
 def open_report(ui, srv, eid):
     tab = ui(srv.url)
     page = tab.open("reports")
-    page.locator(f"#executions-table tr[data-execution-id='{eid}']").get_by_role("link", name="View report").click()
+    page.locator(f"#executions-table tr[data-execution-id='{eid}']").get_by_role(
+        "link", name="View report").click()
     expect(page.locator("#report-dialog")).to_be_visible()
     return tab, page, page.frame_locator("#report-frame-box iframe")
 

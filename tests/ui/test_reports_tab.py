@@ -63,13 +63,15 @@ def test_time_ranges_filter_the_list_the_statistics_and_the_chart(server, ui, wo
     expect(page.locator("#exec-chart rect.bar.state-failed")).to_have_count(1)
     expect(page.locator("#exec-chart rect.bar.state-scheduled-error")).to_have_count(1)
     expect(page.locator("#chart-legend")).to_contain_text("scheduled error")
-    expect(row_of(page, "executions-table", "scheduled error").first.locator(".badge.state-scheduled-error")).to_have_count(1)
+    expect(row_of(page, "executions-table", "scheduled error").first.locator(
+        ".badge.state-scheduled-error")).to_have_count(1)
     tab.shot("reports-tab")
     page.locator("#exec-stats").get_by_role("button", name="failed").click()
     expect(page.locator("#executions-table tbody tr")).to_have_count(2)
     expect(page.locator("#executions-table tbody .badge")).to_have_text(["failed", "failed"])
     page.locator("#exec-stats").get_by_role("button", name="timeout").click()
-    expect(page.locator("#executions-table tbody")).to_contain_text("No timeout executions in this time range.")
+    expect(page.locator("#executions-table tbody")).to_contain_text(
+        "No timeout executions in this time range.")
     page.locator("#exec-stats").get_by_role("button", name="timeout").click()
     expect(page.locator("#executions-table tbody tr")).to_have_count(6)
     page.locator("#reports-range").get_by_role("button", name="All").click()
@@ -80,8 +82,10 @@ def test_time_ranges_filter_the_list_the_statistics_and_the_chart(server, ui, wo
 
 def test_a_long_history_is_paged_from_the_server(server, ui, workdir):
     srv = server()
-    job = {"job_id": srv.add_job(HELLO, "busy", minute="0"), "name": "busy", "job_class_string": HELLO}
-    insert_executions(workdir, [execution_row(job, "succeeded", ago(minutes=5 * n)) for n in range(120)])
+    job = {"job_id": srv.add_job(HELLO, "busy", minute="0"), "name": "busy",
+           "job_class_string": HELLO}
+    insert_executions(workdir, [execution_row(job, "succeeded", ago(minutes=5 * n))
+                                for n in range(120)])
     page = ui(srv.url).open("reports")
     requests = []
     page.on("request", lambda r: requests.append(r.url) if "/api/v1/executions?" in r.url else None)
@@ -142,17 +146,20 @@ def test_an_unknown_execution_is_reported_not_shown(server, ui):
 
 def test_times_are_local_to_the_browser_with_the_scheduler_zone_noted(server, ui, workdir):
     srv = server("--timezone", "America/New_York")
-    job = {"job_id": srv.add_job(HELLO, "zoned", minute="0"), "name": "zoned", "job_class_string": HELLO}
+    job = {"job_id": srv.add_job(HELLO, "zoned", minute="0"), "name": "zoned",
+           "job_class_string": HELLO}
     moment = ago(hours=3).replace(minute=7, second=0, microsecond=0)
     insert_executions(workdir, [execution_row(job, "succeeded", moment)])
     page = ui(srv.url, timezone_id="Asia/Tokyo", locale="en-GB").open("reports")
-    expect(page.locator("#server-info")).to_contain_text("Times: Asia/Tokyo · scheduler: America/New_York")
+    expect(page.locator("#server-info")).to_contain_text(
+        "Times: Asia/Tokyo · scheduler: America/New_York")
     cell = page.locator("#executions-table tbody tr time").first
     tokyo = moment.astimezone(ZoneInfo("Asia/Tokyo"))
     expect(cell).to_contain_text(f"{tokyo:%H}:07:00")
     new_york = moment.astimezone(ZoneInfo("America/New_York"))
     expect(cell).to_have_attribute("title", re.compile(
-        rf"^{new_york:%a}, {new_york:%d %b %Y}, {new_york:%H}:07 .+ \(scheduler: America/New_York\)$"))
+        rf"^{new_york:%a}, {new_york:%d %b %Y}, {new_york:%H}:07 .+ "
+        rf"\(scheduler: America/New_York\)$"))
 
 
 def test_a_running_execution_is_stopped_from_the_list_or_its_report(server, ui):

@@ -63,7 +63,8 @@ def test_a_user_schedules_runs_reads_uploads_and_is_audited_through_the_proxy(se
 
     page.locator("nav").get_by_role("link", name="Logs").click()
     page.fill("#logs-user", "alice")
-    expect(page.locator("#logs-table tbody tr .event")).to_have_text(["file added", "run now", "added"])
+    expect(page.locator("#logs-table tbody tr .event")).to_have_text(
+        ["file added", "run now", "added"])
     tab.shot("proxy-logs-tab")
     page.locator("nav").get_by_role("link", name="Reports").click()
     expect(page.locator("#exec-stats .stat.state-succeeded .stat-value")).to_have_text("1")

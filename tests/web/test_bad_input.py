@@ -28,7 +28,8 @@ BAD_BODIES = [
     ({"job_class_string": HELLO, "name": "x", "month": "13"}, "month"),
     ({"job_class_string": HELLO, "name": "x", "minute": ["1"]}, "minute"),
     ({"job_class_string": HELLO, "name": "x", "pub_args": "a b"}, "pub_args must be a JSON list"),
-    ({"job_class_string": HELLO, "name": "x", "pub_args": {"a": 1}}, "pub_args must be a JSON list"),
+    ({"job_class_string": HELLO, "name": "x", "pub_args": {"a": 1}},
+     "pub_args must be a JSON list"),
     ({"job_class_string": HELLO, "name": "x", "timezone": "Mars/Olympus"}, "timezone"),
     ({"job_class_string": 42, "name": "x"}, "job_class_string"),
 ]

@@ -27,8 +27,9 @@ def _sort_key(sort: str, class_names: dict):
     if sort == "name":
         return lambda job: (job["name"].lower(), job["job_id"])
     if sort == "job_class":
-        return lambda job: (class_names.get(job["job_class_string"], job["job_class_string"]).lower(),
-                            job["name"].lower())
+        return lambda job: (
+            class_names.get(job["job_class_string"], job["job_class_string"]).lower(),
+            job["name"].lower())
     if sort == "next_run_time":
         # paused jobs (no next run) last when ascending
         return lambda job: (job.get("paused", False), _timestamp(job["next_run_time"]),

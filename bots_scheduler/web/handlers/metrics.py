@@ -1,4 +1,5 @@
-"""/metrics: the Prometheus text format of this server's own registry (bots_scheduler/metrics.py)."""
+"""/metrics: the Prometheus text format of this server's own registry
+(bots_scheduler/metrics.py)."""
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST

@@ -51,35 +51,14 @@ export class JobsTab {
     let page;
     const seq = (this.seq = (this.seq || 0) + 1);
     try {
-      const data = await get(`jobs${query({ q, sort, order, limit: PAGE, offset })}`);
+      // searched, sorted and paged by the server (web/handlers/joblist.py)
+      page = await get(`jobs${query({ q, sort, order, limit: PAGE, offset })}`);
       if (seq !== this.seq) return;   // typed on: a newer search is under way
-      page = data.total === undefined ? this.pageLocally(data.jobs) : data;
     } catch (err) {
       replace(this.body, emptyRow(6, `Jobs could not be loaded: ${err.message}`));
       return;
     }
     this.render(page);
-  }
-
-  // Fallback when the server ignores limit/offset/q: search, sort and page in the browser.
-  pageLocally(jobs) {
-    const { q, sort, order, offset } = this.state;
-    const needle = q.toLowerCase();
-    const className = (job) => this.ctx.className(job.job_class_string).toLowerCase();
-    let list = jobs.filter((job) => !needle || job.name.toLowerCase().includes(needle)
-      || className(job).includes(needle) || job.job_id.includes(needle));
-    const key = {
-      name: (job) => job.name.toLowerCase(),
-      job_class: className,
-      next_run_time: (job) => job.next_run_time || '~',
-      status: (job) => (job.next_run_time ? 'active' : 'paused'),
-    }[sort];
-    list = list.sort((a, b) => key(a).localeCompare(key(b)) * (order === 'asc' ? 1 : -1));
-    const active = jobs.filter((job) => job.next_run_time).length;
-    return {
-      jobs: list.slice(offset, offset + PAGE), total: list.length,
-      stats: { total: jobs.length, active, paused: jobs.length - active },
-    };
   }
 
   render(page) {
