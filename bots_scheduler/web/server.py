@@ -11,8 +11,8 @@ import tornado.web
 from bots_scheduler import browser_policy
 from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.web.handlers.cluster import ClusterHandler
-from bots_scheduler.web.handlers.base import (ApiError, BaseHandler, NotFoundHandler, authorize,
-                                              refuse_early)
+from bots_scheduler.web.handlers.base import (ApiError, BaseHandler, NotFoundHandler,
+                                              RefusedUnread, authorize, refuse_early)
 from bots_scheduler.web.handlers.executions import (ExecutionsHandler, ExecutionStatsHandler,
                                                     LogsHandler)
 from bots_scheduler.web.handlers.info import CronPreviewHandler, InfoHandler
@@ -57,11 +57,15 @@ class StaticHandler(tornado.web.StaticFileHandler):
         await refuse_early(self, self._check_request)
 
     async def _check_request(self):
+        length = self.request.headers.get("Content-Length", "0").strip()
+        if "chunked" in self.request.headers.get("Transfer-Encoding", "").lower() or \
+                length not in ("", "0"):
+            raise RefusedUnread(413, "a static file takes no request body")
+        self.request.connection.set_max_body_size(0)
         try:
             await authorize(self)
         except ApiError as exc:
             raise tornado.web.HTTPError(exc.status_code) from None
-        self.request.connection.set_max_body_size(0)     # a GET of a file takes no body
 
     def data_received(self, chunk: bytes):
         pass

@@ -37,7 +37,7 @@ MAX_JSON_DEPTH = 64
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
 
-__all__ = ["ApiError", "ApiHandler", "BaseHandler", "parse_flag"]
+__all__ = ["ApiError", "ApiHandler", "BaseHandler", "RefusedUnread", "parse_flag"]
 
 
 def parse_flag(name: str, value: str | None, default: bool) -> bool:
@@ -75,21 +75,32 @@ def _has_body(request) -> bool:
         (length is not None and length.strip() not in ("", "0"))
 
 
+class RefusedUnread(ApiError):
+    """A refusal answered before the body is read, the connection then closed: a request that
+    bypassed the proxy, or a body declared larger than the route takes."""
+
+
 async def refuse_early(handler, check) -> None:
-    """Runs ``check`` (on the headers alone); when it refuses a request that has no body, the
-    answer waits until Tornado has seen the request end, so that the connection stays open:
-    Tornado closes a connection whose request was answered while it was still being read (right
-    for a refused body, which is never read; needless for a GET)."""
+    """Runs ``check`` on the headers alone. A ``RefusedUnread`` is answered at once (the body is
+    never read; Tornado closes the connection). Any other refusal (a role, --local's cross-site
+    rules, a bad token) is answered once the request's body, already bounded by the route's
+    limit, has been read and dropped: the client then gets the JSON error rather than a reset,
+    and the connection stays usable (for the proxy's next request too)."""
     try:
         await check()
+    except RefusedUnread:
+        raise
     except Exception:
-        if not _has_body(handler.request):
-            prepared = getattr(handler, "_prepared_future", None)
-            body_read = getattr(handler.request, "_body_future", None)
-            if prepared is not None and body_read is not None:
-                if not prepared.done():
-                    prepared.set_result(None)     # Tornado goes on reading (nothing)...
-                await body_read                   # ...and marks the request as read
+        handler.dropping_body = True
+        prepared = getattr(handler, "_prepared_future", None)
+        body_read = getattr(handler.request, "_body_future", None)
+        if prepared is not None and body_read is not None:    # Tornado's streaming hand-off
+            if not prepared.done():
+                prepared.set_result(None)     # Tornado goes on reading the body...
+            try:
+                await body_read               # ...to its end (data_received drops it)
+            except Exception:                 # the client left meanwhile
+                pass
         raise
 
 
@@ -168,8 +179,10 @@ class BaseHandler(tornado.web.RequestHandler):
         await refuse_early(self, self._check_request)
 
     async def _check_request(self):
-        self.identity = await authorize(self)
+        if not came_through_proxy(self.application_ctx, self.request):
+            raise RefusedUnread(403, "forbidden: use the authentication proxy")
         self.limit_body(self.body_limit())
+        self.identity = await authorize(self)
 
     def body_limit(self) -> int:
         return self.max_body
@@ -182,10 +195,14 @@ class BaseHandler(tornado.web.RequestHandler):
             # answered before the body is read (Tornado then closes the connection); the
             # connection's own cap is raised so that Tornado does not refuse it first, silently
             self.request.connection.set_max_body_size(int(length))
-            raise ApiError(413, f"request body larger than {limit} bytes")
+            raise RefusedUnread(413, f"request body larger than {limit} bytes")
         self.request.connection.set_max_body_size(limit)
 
+    dropping_body = False         # set while the body of a refused request is read
+
     def data_received(self, chunk: bytes):
+        if self.dropping_body:
+            return
         self._body_size += len(chunk)
         if self._body_size <= self.max_body:     # (Tornado enforces it; belt and braces)
             self._body_parts.append(chunk)
