@@ -7,9 +7,13 @@ from typing import Callable
 
 from bots_scheduler.private_files import private_folder
 from bots_scheduler.access.tokens import TokenStore
+from bots_scheduler.alerts.profiles import load_alert_config
+from bots_scheduler.alerts.sender import AlertSender
 from bots_scheduler.cluster.coordinator import Coordinator
 from bots_scheduler.datafiles.storage import DataFiles
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.findings.recording import FindingRecorder
+from bots_scheduler.findings.store import FindingStore
 from bots_scheduler.jobs.loader import JobRegistry
 from bots_scheduler.metrics import Metrics
 from bots_scheduler.notifications.notifier import Notifier
@@ -33,6 +37,7 @@ class Application:
         self.local_user = _local_user()
         pool = settings.threadpool_size + settings.max_workers + 2
         self.datastore = Datastore(settings.database, pool_size=pool)
+        self.findings = FindingStore(self.datastore.engine, settings.database.findings_table)
         self.registry = JobRegistry.discover(settings.jobs_dirs)
         self.secrets = SecretStore(self.datastore.engine, settings.database.jobs_table)
         self.tokens = TokenStore(self.datastore.engine, settings.database.jobs_table)
@@ -41,11 +46,19 @@ class Application:
         self.scheduler = JobScheduler(self)
         self.cluster = Coordinator(self, role)     # a scheduler, or a Celery worker
         self.run_listeners: list[Callable[[RunOutcome], None]] = []
+        # first: the steps after it (e-mail, alerts) read what it recorded
+        self.finding_recorder = FindingRecorder(self.findings)
+        self.run_listeners.append(self.finding_recorder.on_run_finished)
         self.notifier = Notifier.from_settings(settings, self.datastore)
         self.run_listeners.append(self.notifier.on_run_finished)
+        self.alerts = AlertSender(load_alert_config(settings.alert_config,
+                                                    settings.alert_profiles), self.datastore,
+                                  secrets=self.secrets.value)
+        self.run_listeners.append(self.alerts.on_run_finished)
         self.metrics = Metrics(self)
         self.run_listeners.append(self.metrics.on_run_finished)
-        self.retention = Retention(self.datastore, settings.retention_days, settings.keep_runs)
+        self.retention = Retention(self.datastore, settings.retention_days, settings.keep_runs,
+                                   findings=self.findings)
 
     def prepare(self) -> None:
         """Check the datastore, create missing tables, recover from a crash (before serving)."""
@@ -56,6 +69,7 @@ class Application:
         self.datastore.create_tables()
         self.secrets.create_table()
         self.tokens.create_table()
+        self.findings.create_tables()
         self.cluster.create_tables()
         self.data_files.synchronise(self.local_user)   # hand-copied or removed files
         # only executions of processes that are gone: other schedulers may share the datastore
@@ -67,6 +81,7 @@ class Application:
     def start(self) -> None:
         self.runner.install()
         self.notifier.start()
+        self.alerts.start()
         self.scheduler.start()
         self.retention.start()
         self.cluster.start()
@@ -84,6 +99,7 @@ class Application:
             log.warning("%d execution(s) still running after %gs recorded as stopped",
                         len(left), grace)
         self.notifier.stop()
+        self.alerts.stop()
         self.cluster.stop()
         self.datastore.dispose()
 

@@ -15,6 +15,7 @@ MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; --help shows it as 10MiB
 
 # -- notification options
 SMTP_CONFIG = "conf/smtp.ini"
+ALERT_CONFIG = "conf/alerts.ini"
 
 # -- database options
 DBMS = "sqlite"
@@ -24,6 +25,7 @@ EXECUTIONS_TABLE = "scheduler_execution"
 JOBS_TABLE = "scheduler_jobs"
 FILES_TABLE = "scheduler_files"
 LOGS_TABLE = "scheduler_jobauditlog"
+FINDINGS_TABLE = "scheduler_findings"   # and its _history, _runs and _counts tables
 RETENTION_DAYS = 90               # executions and logs older are pruned (0: never)
 KEEP_RUNS = 10                    # the last runs of each job are never pruned
 

@@ -26,13 +26,18 @@ INTERVAL = 3600.0       # seconds between passes
 class Retention:
     def __init__(self, datastore, days: int, keep_runs: int, batch: int = BATCH,
                  pause: float = PAUSE, interval: float = INTERVAL,
-                 first_delay: float = FIRST_DELAY):
+                 first_delay: float = FIRST_DELAY, findings=None):
         self.datastore = datastore
+        # the findings store: the history of pruned executions goes with them; findings gone
+        # before the cutoff go too; open findings are always kept
+        self.findings = findings
         self.days = days
         self.keep_runs = keep_runs
         self.batch, self.pause = batch, pause
         self.interval, self.first_delay = interval, first_delay
         self.pruned = {"executions": 0, "logs": 0}       # totals since start (for /metrics)
+        if findings is not None:
+            self.pruned["findings"] = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -68,6 +73,8 @@ class Retention:
         executions = sum(self._prune_job(job_id, cutoff) for job_id in self._old_job_ids(cutoff)
                          if not self._stopping.is_set())
         logs = self._prune_logs(cutoff)
+        if self.findings is not None and not self._stopping.is_set():
+            self.pruned["findings"] += self.findings.prune_gone(cutoff)
         return executions, logs
 
     def _old_job_ids(self, cutoff) -> list[str]:
@@ -101,6 +108,8 @@ class Retention:
                 keys = list(conn.execute(query).scalars())
                 if keys:
                     conn.execute(delete(key_column.table).where(key_column.in_(keys)))
+            if keys and kind == "executions" and self.findings is not None:
+                self.findings.forget_executions(keys)
             deleted += len(keys)
             self.pruned[kind] += len(keys)
             if len(keys) < self.batch:

@@ -24,7 +24,10 @@ DBMS_NAMES = ("sqlite", "postgresql", "mysql")
 TABLE_OPTIONS = {"executions_table": defaults.EXECUTIONS_TABLE,
                  "jobs_table": defaults.JOBS_TABLE,
                  "files_table": defaults.FILES_TABLE,
-                 "logs_table": defaults.LOGS_TABLE}
+                 "logs_table": defaults.LOGS_TABLE,
+                 "findings_table": defaults.FINDINGS_TABLE}
+# the findings table names three more after it (name_history...): PostgreSQL's 63 characters
+MAX_FINDINGS_TABLE = 40
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class DatabaseSettings:
     jobs_table: str = defaults.JOBS_TABLE
     files_table: str = defaults.FILES_TABLE
     logs_table: str = defaults.LOGS_TABLE
+    findings_table: str = defaults.FINDINGS_TABLE
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -62,6 +66,8 @@ class Settings:
     port: int = defaults.PORT
     smtp_config: Path = Path(defaults.SMTP_CONFIG)
     smtp_profiles: tuple[str, ...] = ()
+    alert_config: Path = Path(defaults.ALERT_CONFIG)
+    alert_profiles: tuple[str, ...] = ()
     job_coalesce: bool = defaults.JOB_COALESCE
     job_max_instances: int = defaults.JOB_MAX_INSTANCES
     job_misfire: int = defaults.JOB_MISFIRE
@@ -96,6 +102,10 @@ def database_settings(args, data_dir: Path) -> DatabaseSettings:
     config_path = Path(args.db_config)
     tables = {name: table_name(f"--{name.replace('_', '-')}", getattr(args, name, default))
               for name, default in TABLE_OPTIONS.items()}
+    if len(tables["findings_table"]) > MAX_FINDINGS_TABLE:
+        raise UsageError(f"--findings-table: at most {MAX_FINDINGS_TABLE} characters (the "
+                         f"tables {tables['findings_table']}_history, _runs and _counts are "
+                         f"named after it)")
     if not config_path.exists():
         if profile == "sqlite" and args.db_profile in (None, "sqlite"):
             url = sqlalchemy.URL.create("sqlite", database=str(data_dir / defaults.SQLITE_NAME))
@@ -166,6 +176,8 @@ def build_run_settings(args) -> Settings:
         port=port,
         smtp_config=Path(args.smtp_config),
         smtp_profiles=tuple(args.smtp_profile or ()),
+        alert_config=Path(args.alert_config),
+        alert_profiles=tuple(args.alert_profile or ()),
         job_coalesce=args.job_coalesce,
         job_max_instances=positive_int("--job-max-instances", args.job_max_instances),
         job_misfire=positive_int("--job-misfire", args.job_misfire),
@@ -182,6 +194,8 @@ def build_run_settings(args) -> Settings:
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now
+    from bots_scheduler.alerts.profiles import load_alert_config
+    load_alert_config(settings.alert_config, settings.alert_profiles)   # bad alerts: exit 2
     return settings
 
 
@@ -221,6 +235,8 @@ def build_worker_settings(args) -> Settings:
         local=True,
         smtp_config=Path(args.smtp_config),
         smtp_profiles=tuple(args.smtp_profile or ()),
+        alert_config=Path(args.alert_config),
+        alert_profiles=tuple(args.alert_profile or ()),
         threadpool_size=positive_int("--concurrency", args.concurrency),
         timezone=timezone_name(args.timezone),
         job_timeout=job_timeout(args.job_timeout),
@@ -231,4 +247,6 @@ def build_worker_settings(args) -> Settings:
     )
     from bots_scheduler.notifications.profiles import load_profiles
     load_profiles(settings.smtp_config, settings.smtp_profiles)   # bad SMTP config: exit 2 now
+    from bots_scheduler.alerts.profiles import load_alert_config
+    load_alert_config(settings.alert_config, settings.alert_profiles)   # bad alerts: exit 2
     return settings

@@ -34,6 +34,7 @@ class WorkerService:
         app.datastore.check()
         app.secrets.check_key()     # it resolves the runs' secrets: the same key is needed
         app.datastore.create_tables()
+        app.findings.create_tables()
         app.cluster.create_tables()
         app.secrets.create_table()
         warn_missing_files(app)

@@ -52,6 +52,11 @@ def add_notification_options(parser):
                         help="SMTP INI file")
     notify.add_argument("--smtp-profile", dest="smtp_profile", nargs="*", default=None,
                         help="profile(s) (INI sections) to notify")
+    notify.add_argument("--alert-config", dest="alert_config", default=defaults.ALERT_CONFIG,
+                        help="alert INI file (Apprise URLs and events per profile)")
+    notify.add_argument("--alert-profile", dest="alert_profile", nargs="*", default=None,
+                        help="alert profile(s) (INI sections) told of every job's runs, unless "
+                             "a job names its own alert_profiles (default: none)")
     return notify
 
 
@@ -78,6 +83,9 @@ def add_table_options(group):
                        metavar="FILES_TABLE", help="table of data files")
     group.add_argument("--logs-table", dest="logs_table", default=defaults.LOGS_TABLE,
                        metavar="LOGS_TABLE", help="table of the audit log")
+    group.add_argument("--findings-table", dest="findings_table",
+                       default=defaults.FINDINGS_TABLE, metavar="FINDINGS_TABLE",
+                       help="table of findings (with FINDINGS_TABLE_history, _runs and _counts)")
 
 
 def build_run_parser(sub):
@@ -202,6 +210,18 @@ def build_smtp_test_parser(sub):
     cmd.add_argument("profile", metavar="PROFILE", help="profile (INI section) to test")
     cmd.add_argument("--smtp-config", dest="smtp_config", default=defaults.SMTP_CONFIG,
                      help="SMTP INI file")
+    return cmd
+
+
+def build_alert_test_parser(sub):
+    text = "send a test alert through an alert profile (every URL of it)"
+    cmd = sub.add_parser("alert-test", help=text, description=text, formatter_class=_Formatter)
+    cmd.add_argument("profile", metavar="PROFILE", help="profile (INI section) to test")
+    cmd.add_argument("--alert-config", dest="alert_config", default=defaults.ALERT_CONFIG,
+                     help="alert INI file")
+    # where secret:NAME URLs are read from (only opened when the profile has some)
+    add_data_dir_option(cmd)
+    add_table_options(add_database_options(cmd))
     return cmd
 
 
@@ -351,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     build_destroy_parser(sub, "reset", "clean, then restore conf/*.ini from the templates "
                                        "where missing")
     build_smtp_test_parser(sub)
+    build_alert_test_parser(sub)
     build_passwd_parser(sub)
     build_transfer_parsers(sub)
     build_worker_parser(sub)

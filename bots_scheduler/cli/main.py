@@ -6,6 +6,7 @@ every option has been checked. ``main`` is the one place where the errors of eve
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -22,7 +23,7 @@ from bots_scheduler.settings import build_run_settings, database_settings
 
 log = logging.getLogger("bots_scheduler")
 
-TEMPLATES = ("db.ini", "smtp.ini")
+TEMPLATES = ("db.ini", "smtp.ini", "alerts.ini")
 
 
 def main(argv=None) -> int:
@@ -108,6 +109,9 @@ def drop_server_tables(database) -> None:
         store.tables.metadata.drop_all(store.engine, checkfirst=True)
         from bots_scheduler.cluster.tables import make_cluster_tables
         make_cluster_tables(database.jobs_table).metadata.drop_all(store.engine, checkfirst=True)
+        from bots_scheduler.findings.tables import make_finding_tables
+        make_finding_tables(database.findings_table).metadata.drop_all(store.engine,
+                                                                       checkfirst=True)
     except SQLAlchemyError as exc:
         raise UsageError(f"cannot drop the tables: {str(exc).splitlines()[0]}") from None
     finally:
@@ -144,6 +148,27 @@ def command_passwd(args) -> int:
     return change_password(args)
 
 
+def command_alert_test(args) -> int:
+    from bots_scheduler.alerts.test import command_alert_test as send_test
+    return send_test(args, open_secrets)
+
+
+@contextlib.contextmanager
+def open_secrets(args):
+    """The secrets lookup (name -> value) of the datastore named by the database options."""
+    from bots_scheduler.datastore.store import Datastore
+    from bots_scheduler.secrets.store import SecretStore
+    database = database_settings(args, data_directory(args.data_dir))
+    datastore = Datastore(database, pool_size=1)
+    try:
+        datastore.check()
+        secrets = SecretStore(datastore.engine, database.jobs_table)
+        secrets.check_key()
+        yield secrets.value
+    finally:
+        datastore.dispose()
+
+
 def command_secret(args) -> int:
     from bots_scheduler.cli.secrets import command_secret as secret
     return secret(args)
@@ -155,9 +180,9 @@ def command_token(args) -> int:
 
 
 COMMANDS = {"run": command_run, "clean": command_clean, "reset": command_reset,
-            "smtp-test": command_smtp_test, "passwd": command_passwd,
-            "export": command_export, "import": command_import, "worker": command_worker,
-            "secret": command_secret, "token": command_token,
+            "smtp-test": command_smtp_test, "alert-test": command_alert_test,
+            "passwd": command_passwd, "export": command_export, "import": command_import,
+            "worker": command_worker, "secret": command_secret, "token": command_token,
             "migrate": command_migrate}
 
 

@@ -300,6 +300,30 @@ class Datastore:
             raw = conn.execute(query.order_by(table.c.scheduled_time.desc()).limit(1)).scalar()
         return json.loads(raw) if raw else None
 
+    def earlier_final_states(self, job_id: str, before_eid: str, limit: int = 50) -> list[str]:
+        """The final states of the job's runs before execution ``before_eid``, newest first:
+        one per run (the state of its last attempt; retries are attempts of one run)."""
+        table = self.tables.executions
+        with self.engine.connect() as conn:
+            current = conn.execute(select(table.c.scheduled_time, table.c.first_eid)
+                                   .where(table.c.eid == before_eid)).first()
+            query = select(table.c.eid, table.c.first_eid, table.c.attempt, table.c.state) \
+                .where(table.c.job_id == job_id, table.c.eid != before_eid)
+            if current is not None:
+                query = query.where(table.c.scheduled_time <= current[0])
+            rows = conn.execute(query.order_by(table.c.scheduled_time.desc(),
+                                               table.c.attempt.desc())
+                                .limit(limit)).all()
+        own_run = current[1] if current is not None and current[1] else before_eid
+        states, seen = [], {own_run}
+        for eid, first_eid, _attempt, state in rows:
+            run = first_eid or eid
+            if run in seen:
+                continue         # an earlier attempt of a run already counted (or this run)
+            seen.add(run)
+            states.append(state)
+        return states
+
     def delete_executions_of(self, job_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(self.tables.executions)
@@ -388,7 +412,7 @@ def _total(conn, table, condition, rows, limit: int, offset: int) -> int:
 # read as tuples: SQLAlchemy's mapping view of 1,300 rows cost as much as reading them)
 EXECUTION_COLUMNS = ("eid", "job_id", "job", "state", "hostname", "pid", "scheduled_time",
                      "started_time", "finished_time", "updated_time", "description", "task_id",
-                     "notifications", "attempt", "first_eid")
+                     "notifications", "attempt", "first_eid", "alerts")
 LOG_COLUMNS = ("id", "job_id", "job_name", "event", "user", "created_time", "description")
 
 
@@ -398,14 +422,16 @@ def execution_dict(row, with_result: bool = False, raw: bool = False) -> dict:
     the stored job and notifications (JSON text written by this program, as ``RawJSON``) without
     parsing them and the times (datetimes) in C: a third of a list call's time."""
     (eid, job_id, stored_job, state, hostname, pid, scheduled, started, finished, updated,
-     description, task_id, notifications, attempt, first_eid) = row[:15]
+     description, task_id, notifications, attempt, first_eid, alerts) = row[:16]
     if raw:
         job = RawJSON(stored_job) if stored_job else {"job_id": job_id}
         notifications = RawJSON(notifications) if notifications else []
+        alerts = RawJSON(alerts) if alerts else []
         started, finished, updated = started or "", finished or "", updated or ""
     else:
         job = json.loads(stored_job) if stored_job else {"job_id": job_id}
         notifications = json.loads(notifications) if notifications else []
+        alerts = json.loads(alerts) if alerts else []
         scheduled, started, finished, updated = (to_iso(scheduled), to_iso(started),
                                                  to_iso(finished), to_iso(updated))
     out = {
@@ -424,9 +450,10 @@ def execution_dict(row, with_result: bool = False, raw: bool = False) -> dict:
         "notifications": notifications,
         "attempt": attempt or 1,
         "first_execution_id": first_eid or eid,
+        "alerts": alerts,
     }
     if with_result:
-        out["result"] = row[15] or ""
+        out["result"] = row[16] or ""
     return out
 
 

@@ -43,6 +43,7 @@ def make_tables(executions_table: str, logs_table: str, files_table: str) -> Tab
         Column("task_id", String(191)),
         Column("data", LongText),                     # the job's _data, JSON
         Column("notifications", Text),                # per-profile outcomes, JSON
+        Column("alerts", Text),                       # per-alert-profile outcomes, JSON
         # retries: each attempt is its own execution; attempt 1 has first_eid NULL
         Column("attempt", Integer),
         Column("first_eid", String(32)),

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from bots_scheduler.findings.recording import changes_section
 from bots_scheduler.jobs.report import Text, render_items, render_report
 from bots_scheduler.notifications.changes import Changes, compare, report_section
 from bots_scheduler.notifications.profiles import SmtpProfile, load_profiles
@@ -92,7 +93,19 @@ class Notifier:
             return
         succeeded = outcome.state == "succeeded"
         forced = getattr(outcome, "notify", None)
-        if change_mode and succeeded:
+        recorded = getattr(outcome, "findings", None)
+        if change_mode and succeeded and recorded is not None and recorded.used:
+            # the job records findings: what is new is what they say, not a diff of _data
+            send = recorded.counts.any_change if forced is None else bool(forced)
+            if self.profiles and not send:
+                self._record_all(outcome.execution_id, "skipped",
+                                 "no new, changed or gone finding since the previous "
+                                 "successful run")
+            body = render_report(_title(outcome), [
+                changes_section(recorded),
+                Text(f"The full report is execution {outcome.execution_id} in Bots Scheduler.")])
+            subject = _subject(outcome, findings=recorded.counts)
+        elif change_mode and succeeded:
             changes = self._changes(outcome)
             send = bool(changes) if forced is None else bool(forced)
             if self.profiles and not send and not changes:
@@ -235,10 +248,12 @@ def _title(outcome) -> str:
     return job_class.meta_info()["job_class_name"] if job_class else "Report"
 
 
-def _subject(outcome, changes: Changes | None = None) -> str:
+def _subject(outcome, changes: Changes | None = None, findings=None) -> str:
     subject = f"{SUBJECT_PREFIX} {_job_name(outcome)}: {_title(outcome)}"
     if changes is not None:
         subject += f" ({changes.summary()})"
+    if findings is not None:
+        subject += f" ({findings.new} new, {findings.changed} changed, {findings.gone} gone)"
     if outcome.state != "succeeded":
         subject += f" [{outcome.state}]"
     return subject

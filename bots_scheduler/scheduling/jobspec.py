@@ -16,12 +16,15 @@ API_CRON_FIELDS = ("month", "week", "day", "day_of_week", "hour", "minute")
 OPTION_FIELDS = {"notify_changes": (bool, type(None)),
                  "timeout": (int, float, type(None)),       # seconds; None: --job-timeout
                  "retries": (int, type(None)),              # further attempts after a failure
-                 "retry_delay": (int, float, type(None))}   # seconds between attempts
+                 "retry_delay": (int, float, type(None)),   # seconds between attempts
+                 # alert profiles told of this job's runs (None: those of --alert-profile)
+                 "alert_profiles": (list, type(None))}
 # inclusive bounds of the numeric options
 OPTION_LIMITS = {"timeout": (1, 7 * 24 * 3600), "retries": (0, 10),
                  "retry_delay": (0, 24 * 3600)}
 MAX_NAME = 255
 MAX_ARGS = 100
+MAX_ALERT_PROFILES = 20
 
 
 class InvalidJob(InvalidInput):
@@ -129,6 +132,13 @@ def option_value(key: str, value):
     """A per-job option checked against its type and bounds (InvalidJob otherwise)."""
     if value is None:
         return None
+    if key == "alert_profiles":
+        if not isinstance(value, list) or len(value) > MAX_ALERT_PROFILES or not all(
+                isinstance(name, str) and 0 < len(name.strip()) <= 100 for name in value):
+            raise InvalidJob(f"alert_profiles must be a list of at most {MAX_ALERT_PROFILES} "
+                             f"profile names (sections of the alert configuration), or null "
+                             f"(the server's --alert-profile)")
+        return [name.strip() for name in dict.fromkeys(value)]
     if key not in OPTION_LIMITS:
         if not isinstance(value, OPTION_FIELDS[key]):
             raise InvalidJob(f"{key} must be true, false or null")

@@ -66,6 +66,8 @@ class RunOutcome:
     scheduled_time: datetime | None = None
     started_time: datetime | None = None
     finished_time: datetime | None = None
+    items: object = None              # the report items the job returned (findings among them)
+    findings: object = None           # what recording them did (findings.store.Recorded)
 
 
 class ArgumentError(Exception):
@@ -201,7 +203,8 @@ class Runner:
                              getattr(instance, "_notify", None),
                              (klass.meta_info()["report_title"]
                               or klass.meta_info()["job_class_name"]),
-                             final, attempt, first_eid or execution_id, due, started, finished)
+                             final, attempt, first_eid or execution_id, due, started, finished,
+                             getattr(instance, "_report_items", None))
         for listener in list(app.run_listeners):
             try:
                 listener(outcome)

@@ -9,6 +9,8 @@ import re
 
 from bots_scheduler import __version__
 from bots_scheduler.datastore.store import LOG_EVENTS, STATES
+from bots_scheduler.findings import CHANGES, SEVERITIES
+from bots_scheduler.findings import STATES as FINDING_STATES
 from bots_scheduler.scheduling.jobspec import API_CRON_FIELDS, OPTION_LIMITS
 from bots_scheduler.transfer import FORMAT, VERSION
 
@@ -78,6 +80,10 @@ def _schemas() -> dict:
     cron = {name: {"type": "string", "example": "*"} for name in (*API_CRON_FIELDS, "second")}
     options = {
         "notify_changes": {"type": "boolean", "nullable": True},
+        "alert_profiles": {"type": "array", "nullable": True, "maxItems": 20,
+                           "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                           "description": "Alert profiles told of this job's runs (null: "
+                                          "the server's --alert-profile)"},
         **{key: {"type": "integer" if key == "retries" else "number", "nullable": True,
                  "minimum": low, "maximum": high} for key, (low, high) in OPTION_LIMITS.items()},
     }
@@ -105,10 +111,43 @@ def _schemas() -> dict:
         "description": {"type": "string"}, "result": {"type": "string",
                                                       "description": "The HTML report"},
         "task_id": {"type": "string"}, "notifications": {"type": "array", "items": {}},
+        "alerts": {"type": "array", "description": "Per alert profile: profile, status "
+                                                   "(queued, retrying, sent, failed), message, "
+                                                   "events", "items": {"type": "object"}},
         "attempt": {"type": "integer", "description": "1 for the first run, 2 for the first "
                                                       "retry..."},
         "first_execution_id": {"type": "string",
-                               "description": "The first attempt of this run"}}}
+                               "description": "The first attempt of this run"},
+        "findings": _ref("FindingCounts")}}
+    counts = {"type": "object", "description": "What the run's findings were (all 0 for a run "
+                                               "that recorded none)",
+              "properties": {name: {"type": "integer", "minimum": 0} for name in CHANGES}}
+    finding = {"type": "object", "properties": {
+        "id": {"type": "string", "description": "Identity of (job, kind, key): "
+                                                "GET /api/v1/findings/{id}"},
+        "job_id": {"type": "string"}, "kind": {"type": "string"}, "key": {"type": "string"},
+        "title": {"type": "string", "nullable": True},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
+        "details": {"type": "object"},
+        "state": {"type": "string", "enum": list(FINDING_STATES)},
+        "first_seen": {"type": "string", "format": "date-time"},
+        "last_seen": {"type": "string", "format": "date-time",
+                      "description": "The last run that reported it (a gone one too)"},
+        "first_execution_id": {"type": "string"}, "last_execution_id": {"type": "string"},
+        "gone_time": {"type": "string", "description": "When it went (\"\" while open)"},
+        "gone_execution_id": {"type": "string"},
+        "event_time": {"type": "string", "format": "date-time",
+                       "description": "Its last event: new, changed or gone"}}}
+    run_finding = {"type": "object", "properties": {
+        "id": {"type": "string"}, "execution_id": {"type": "string"},
+        "change": {"type": "string", "enum": list(CHANGES)},
+        "time": {"type": "string", "format": "date-time"}, "job_id": {"type": "string"},
+        "kind": {"type": "string"}, "key": {"type": "string"},
+        "title": {"type": "string", "nullable": True},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
+        "details": {"type": "object"},
+        "state": {"type": "string", "enum": list(FINDING_STATES),
+                  "description": "Its state now"}}}
     log_entry = {"type": "object", "properties": {
         "job_id": {"type": "string"}, "job_name": {"type": "string"},
         "event": {"type": "string", "enum": list(LOG_EVENTS)}, "user": {"type": "string"},
@@ -124,6 +163,16 @@ def _schemas() -> dict:
         "Error": {"type": "object", "required": ["error"],
                   "properties": {"error": {"type": "string"}}},
         "JobInput": job_input, "Job": job, "Execution": execution, "Log": log_entry,
+        "FindingCounts": counts, "Finding": finding, "RunFinding": run_finding,
+        "FindingWithHistory": {"allOf": [_ref("Finding"), {"type": "object", "properties": {
+            "runs_seen": {"type": "integer"},
+            "history": {"type": "array", "items": {"type": "object", "properties": {
+                "execution_id": {"type": "string"},
+                "change": {"type": "string", "enum": ["new", "changed", "gone"]},
+                "time": {"type": "string", "format": "date-time"},
+                "title": {"type": "string", "nullable": True},
+                "severity": {"type": "string", "nullable": True},
+                "details": {"type": "object", "nullable": True}}}}}}]},
         "JobsDocument": document,
         "ImportResult": {"type": "object", "properties": {
             "dry_run": {"type": "boolean"}, "added": {"type": "integer"},
@@ -231,6 +280,33 @@ def _paths() -> dict:
                            **_errors(404, 409, 503)},
                           [_path("id", "Execution id")], tag="executions"),
         },
+        "/api/v1/executions/{id}/findings": {"get": _op(
+            "The findings an execution recorded, each with its change",
+            {**_ok("Findings", {"allOf": [page, {"type": "object", "properties": {
+                "execution_id": {"type": "string"}, "counts": _ref("FindingCounts"),
+                "findings": {"type": "array", "items": _ref("RunFinding")}}}]}),
+             **_errors(400, 404, 503)},
+            [_path("id", "Execution id"), *PAGING,
+             _query("change", "Only this change", {"type": "string", "enum": list(CHANGES)})],
+            tag="findings")},
+        "/api/v1/findings": {"get": _op(
+            "Findings, the latest event (new, changed, gone) first",
+            {**_ok("Findings", {"allOf": [page, {"type": "object", "properties": {
+                "findings": {"type": "array", "items": _ref("Finding")}}}]}),
+             **_errors(400, 503)},
+            [_query("job_id", "Only this job's"),
+             _query("state", "open or gone (default: both)",
+                    {"type": "string", "enum": list(FINDING_STATES)}),
+             _query("kind", "Only this kind", {"type": "string", "maxLength": 512}),
+             _query("severity", "Only this severity",
+                    {"type": "string", "enum": list(SEVERITIES)}),
+             _query("since", "Only findings first seen, changed or gone at or after this "
+                             "ISO 8601 time", {"type": "string", "format": "date-time"}),
+             *PAGING], tag="findings")},
+        "/api/v1/findings/{id}": {"get": _op(
+            "One finding with its history (new, changed, gone; newest first)",
+            {**_ok("The finding", _ref("FindingWithHistory")), **_errors(404, 503)},
+            [_path("id", "Finding id (64 hex digits)")], tag="findings")},
         "/api/v1/logs": {"get": _op(
             "Audit log entries in the time range",
             {**_ok("Entries", {"allOf": [page, {"type": "object", "properties": {

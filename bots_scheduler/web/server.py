@@ -17,6 +17,7 @@ from bots_scheduler.web.handlers.executions import (ExecutionsHandler, Execution
                                                     LogsHandler)
 from bots_scheduler.web.handlers.info import CronPreviewHandler, InfoHandler
 from bots_scheduler.web.handlers.files import FilesHandler
+from bots_scheduler.web.handlers.findings import ExecutionFindingsHandler, FindingsHandler
 from bots_scheduler.web.handlers.health import HealthHandler
 from bots_scheduler.web.handlers.jobs import JobClassesHandler, JobsHandler
 from bots_scheduler.web.handlers.metrics import MetricsHandler
@@ -83,8 +84,11 @@ def routes() -> list:
         (r"/api/v1/jobs/([^/]+)/?", JobsHandler),
         (r"/api/v1/executions/stats/?", ExecutionStatsHandler),
         (r"/api/v1/executions/?", ExecutionsHandler),
+        (r"/api/v1/executions/([^/]+)/findings/?", ExecutionFindingsHandler),
         (r"/api/v1/executions/([^/]+)/?", ExecutionsHandler),
         (r"/api/v1/logs/?", LogsHandler),
+        (r"/api/v1/findings/?", FindingsHandler),
+        (r"/api/v1/findings/([0-9a-f]{64})/?", FindingsHandler),
         (r"/api/v1/files/?", FilesHandler),
         (r"/api/v1/files/(.+)", FilesHandler),
         (r"/api/v1/export/?", ExportHandler),

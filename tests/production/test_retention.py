@@ -121,3 +121,27 @@ def test_100000_old_executions_are_pruned_while_the_api_keeps_answering(server, 
     assert answers and set(answers) == {200}
     print(f"\npruned 100,000 executions in {time.monotonic() - began:.1f} s; "
           f"{len(answers)} API answers meanwhile, slowest {slowest * 1000:.0f} ms")
+
+
+def test_pruning_forgets_the_findings_of_pruned_runs_and_old_gone_findings_not_open_ones(
+        database):
+    from bots_scheduler.findings import Finding
+    from bots_scheduler.findings.store import FindingStore
+    store = open_datastore(database)
+    findings = FindingStore(store.engine)
+    findings.create_tables()
+    try:
+        old_runs = execution_rows("a", 3, OLD)
+        insert_rows(store, old_runs + execution_rows("a", 1, RECENT))
+        first, second, third = (row["eid"] for row in old_runs)
+        findings.record("a", "x.Y", first, [Finding("k", "open"), Finding("k", "old")], OLD)
+        findings.record("a", "x.Y", second, [Finding("k", "open")], OLD)
+        findings.record("a", "x.Y", third, [Finding("k", "open")], OLD)
+        retention = Retention(store, days=90, keep_runs=1, batch=2, pause=0, findings=findings)
+        assert retention.prune() == (3, 0)
+        assert findings.run_counts([first, second, third]) == {}
+        assert [(f["key"], f["state"]) for f in findings.list_findings(10)[0]] == [
+            ("open", "open")]
+        assert retention.pruned["findings"] == 1
+    finally:
+        store.dispose()

@@ -15,6 +15,8 @@ from bots_scheduler.jobs.builtin._inputs import (bad_lines_section, parse_domain
                                                  parse_networks, read_lines)
 from bots_scheduler.jobs.builtin._service import (ServiceClient, ServiceError, Stopped,
                                                   base_url, failure, summary_table)
+from bots_scheduler.jobs.finding import Finding
+from bots_scheduler.jobs.builtin._findings import findings_section, port_key
 from bots_scheduler.jobs.report import Section, Subsection, Table, Text, report
 
 URL_VARIABLE = "BOTS_SCHEDULER_CENSYS_URL"
@@ -86,6 +88,21 @@ def host_findings(host) -> dict:
         "services": sorted({f"{_port_label(s)} {_service_label(s)}".strip() for s in services}),
         "hostnames": sorted(names),
     }
+
+
+def port_findings(ip: str, host) -> list[Finding]:
+    """One ``open-port`` finding per service of the host (its name and software as details)."""
+    findings = {}
+    for service in host.get("services") or []:
+        if service.get("port") is None:
+            continue
+        key = port_key(ip, service["port"], service.get("transport_protocol"))
+        details = {}
+        if service.get("service_name"):
+            details["service"] = str(service["service_name"])
+        findings.setdefault(key, Finding("open-port", key, _service_label(service) or None,
+                                         "info", **details))
+    return [findings[key] for key in sorted(findings)]
 
 
 def _host_section(ip, host, findings):
@@ -164,7 +181,8 @@ class CensysHostsCheckJob(JobBase):
                                             for ip in ordered]))
         else:
             items.append(Section("Hosts", Text("Censys sees no services on these addresses.")))
-        return items + bad_lines_section(bad)
+        found = [f for ip in ordered for f in port_findings(ip, hosts[ip])]
+        return items + findings_section(found) + bad_lines_section(bad)
 
 
 def in_domain(name: str, domain: str) -> bool:
@@ -235,4 +253,7 @@ class CensysHostsEnumeration(JobBase):
                                     for ip in sorted(found["hosts"], key=_ip_key)],
                                    headers=["host", "services"]))
             items.append(Section(domain, *parts))
-        return items + bad_lines_section(bad)
+        found = [Finding("hostname", name, f"in certificates for {domain}", "info",
+                         domain=domain)
+                 for domain in domains if domain in results for name in results[domain]["names"]]
+        return items + findings_section(found) + bad_lines_section(bad)

@@ -14,6 +14,8 @@ from bots_scheduler.jobs.base import JobBase, JobFailed
 from bots_scheduler.jobs.builtin._inputs import bad_lines_section, parse_accounts, read_lines
 from bots_scheduler.jobs.builtin._service import (ServiceClient, ServiceError, Stopped,
                                                   base_url, failure, summary_table)
+from bots_scheduler.jobs.finding import Finding
+from bots_scheduler.jobs.builtin._findings import findings_section
 from bots_scheduler.jobs.report import Section, Subsection, Table, Text, report
 
 URL_VARIABLE = "BOTS_SCHEDULER_HIBP_URL"
@@ -34,6 +36,30 @@ def breach_row(breach: dict) -> list:
             f"{count:,}" if isinstance(count, int) else (count or ""),
             ", ".join(breach.get("DataClasses") or []),
             ", ".join(flags)]
+
+
+def breach_finding(account: str, breach: dict) -> Finding:
+    """``breach`` ``ACCOUNT:BREACH_NAME``: high when passwords leaked, else medium."""
+    name = breach.get("Name") or breach.get("Title") or "?"
+    classes = sorted(str(c) for c in breach.get("DataClasses") or [])
+    details = {"breach_date": str(breach.get("BreachDate") or "")}
+    if classes:
+        details["data_classes"] = classes
+    return Finding("breach", f"{account}:{name}", breach.get("Title") or name,
+                   "high" if "Passwords" in classes else "medium", **details)
+
+
+def breach_findings(results: dict, breaches: dict) -> list[Finding]:
+    found = []
+    for entry, result in results.items():
+        if result["kind"] == "email":
+            found += [breach_finding(entry, b) for b in result["breaches"]]
+        else:
+            for alias, names in sorted(result["addresses"].items()):
+                found += [breach_finding(f"{alias}@{entry}", breaches.get(n) or {"Name": n})
+                          for n in names]
+            found += [breach_finding(entry, b) for b in result["site_breaches"]]
+    return found
 
 
 class HaveIBeenPwnedJob(JobBase):
@@ -126,7 +152,8 @@ class HaveIBeenPwnedJob(JobBase):
         for kind, value in entries:
             if value in results:
                 items.append(self._entry_section(value, results[value], breaches))
-        return items + bad_lines_section(bad)
+        return items + findings_section(breach_findings(results, breaches)) + \
+            bad_lines_section(bad)
 
     @staticmethod
     def _entry_section(entry, result, breaches):

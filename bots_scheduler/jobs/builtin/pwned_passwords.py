@@ -12,6 +12,8 @@ from bots_scheduler.jobs.base import JobBase, JobFailed
 from bots_scheduler.jobs.builtin._inputs import BadLine, bad_lines_section
 from bots_scheduler.jobs.builtin._service import (ServiceClient, ServiceError, Stopped,
                                                   base_url, failure, summary_table)
+from bots_scheduler.jobs.finding import Finding
+from bots_scheduler.jobs.builtin._findings import findings_section
 from bots_scheduler.jobs.report import Section, Table, Text, report
 
 URL_VARIABLE = "BOTS_SCHEDULER_PWNEDPASSWORDS_URL"
@@ -91,13 +93,13 @@ class PwnedPasswordsJob(JobBase):
                     ranges[prefix] = parse_range(client.get(f"/range/{prefix}").text)
                 checked += 1
                 if suffix in ranges[prefix]:
-                    found.append((number, mask(password), ranges[prefix][suffix]))
+                    found.append((number, mask(password), ranges[prefix][suffix], prefix))
         except (ServiceError, Stopped) as exc:
             raise failure(self, f"Pwned Passwords: {exc}",
                           self._items(len(passwords), checked, found, bad)) from None
         finally:
             client.close()
-        self._data = {f"line {number} ({masked})": count for number, masked, count in found}
+        self._data = {f"line {number} ({masked})": count for number, masked, count, _ in found}
         return self._items(len(passwords), checked, found, bad)
 
     @staticmethod
@@ -111,9 +113,16 @@ class PwnedPasswordsJob(JobBase):
         if found:
             items.append(Section("Pwned passwords", Text(
                 "These passwords appear in breached data: change them wherever they are used."),
-                Table([[number, masked, f"{count:,}"] for number, masked, count in found],
+                Table([[number, masked, f"{count:,}"] for number, masked, count, _ in found],
                       headers=["line", "password", "times seen"])))
         else:
             items.append(Section("Pwned passwords", Text("None of the checked passwords was "
                                                          "found.")))
-        return items + bad_lines_section(bad)
+        # key: the 5 hex digits of the SHA-1 that were sent anyway, and the line; never the
+        # password, its mask or its full hash (the count changes as breaches are added: not a
+        # detail, or every run would see the finding "changed")
+        findings = [Finding("pwned-password", f"{prefix}:{number}",
+                            f"The password on line {number} appears in breached data", "high",
+                            line=number)
+                    for number, _masked, _count, prefix in found]
+        return items + findings_section(findings) + bad_lines_section(bad)

@@ -18,6 +18,8 @@ from bots_scheduler.jobs.builtin._service import (MAX_RETRIES, MAX_RETRY_AFTER, 
                                                   describe_answer, failure, network_failure,
                                                   request_timeout, retry_after_seconds,
                                                   summary_table, wait_or_stop)
+from bots_scheduler.jobs.finding import Finding
+from bots_scheduler.jobs.builtin._findings import findings_section, port_key
 from bots_scheduler.jobs.report import Code, Section, Subsection, Table, Text, report
 
 URL_VARIABLE = "BOTS_SCHEDULER_SHODAN_URL"
@@ -156,6 +158,31 @@ def _host_findings(host) -> dict:
     }
 
 
+def port_findings(ip: str, host) -> list[Finding]:
+    """One ``open-port`` finding per port and transport of the host.  Details are what names
+    the service (product, version, vulnerabilities), not what changes every scan (banners,
+    timestamps), so that a run sees a port ``changed`` only when its service did."""
+    banners = {}
+    for banner in host.get("data") or []:
+        if banner.get("port") is not None:
+            banners.setdefault((int(banner["port"]), (banner.get("transport") or "tcp")
+                                .lower()), banner)
+    for port in host.get("ports") or []:
+        if not any(key[0] == int(port) for key in banners):
+            banners[(int(port), "tcp")] = {}
+    findings = []
+    for (port, transport), banner in sorted(banners.items()):
+        vulns = _banner_vulns(banner)
+        details = {name: banner[name] for name in ("product", "version")
+                   if isinstance(banner.get(name), str) and banner[name]}
+        if vulns:
+            details["vulns"] = vulns
+        findings.append(Finding("open-port", port_key(ip, port, transport),
+                                _service_name(banner) or None,
+                                "high" if vulns else "info", **details))
+    return findings
+
+
 def _host_section(ip, host, findings):
     facts = [
         ["hostnames", ", ".join(findings["hostnames"]) or "-"],
@@ -250,4 +277,5 @@ class ShodanHostsCheckJob(JobBase):
                                             for ip in ordered]))
         else:
             items.append(Section("Hosts", Text("Shodan has no information on these addresses.")))
-        return items + bad_lines_section(bad)
+        found = [f for ip in ordered for f in port_findings(ip, hosts[ip])]
+        return items + findings_section(found) + bad_lines_section(bad)

@@ -5,6 +5,7 @@ from bots_scheduler.datastore.store import LOG_EVENTS, STATES
 from bots_scheduler.access.roles import OPERATOR, VIEWER
 from bots_scheduler.scheduling.stop import ExecutionNotFound, stop_execution
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+from bots_scheduler.web.handlers.findings import ZERO_COUNTS
 
 
 class ExecutionsHandler(ApiHandler):
@@ -17,6 +18,8 @@ class ExecutionsHandler(ApiHandler):
             hidden = app.registry.disabled_names()
             if execution is None or execution["job"].get("job_class_string") in hidden:
                 raise ExecutionNotFound(execution_id)
+            counts = await self.blocking(app.findings.run_counts, [execution_id])
+            execution["findings"] = counts.get(execution_id, ZERO_COUNTS)
             self.reply(execution)
             return
         start, end = self.time_range()
@@ -29,6 +32,10 @@ class ExecutionsHandler(ApiHandler):
         rows, total = await self.blocking(app.datastore.list_executions, start, end, limit,
                                           offset, app.registry.disabled_names(), job_id, state,
                                           with_result)
+        counts = await self.blocking(app.findings.run_counts,
+                                     [row["execution_id"] for row in rows]) if rows else {}
+        for row in rows:
+            row["findings"] = counts.get(row["execution_id"], ZERO_COUNTS)
         self.reply({"executions": rows, "total": total, "limit": limit, "offset": offset,
                     "next_offset": offset + len(rows) if offset + len(rows) < total else None})
 

@@ -1,5 +1,5 @@
 // Bots Scheduler web interface: loads the server's info and job classes, then routes
-// #/jobs, #/reports[/execution], #/files and #/logs to their tabs.
+// #/jobs, #/reports[/execution], #/findings, #/files and #/logs to their tabs.
 
 import { get } from './api.js';
 import { h, $, $$, replace, toast } from './dom.js';
@@ -9,6 +9,7 @@ import { ReportsTab } from './reports.js';
 import { FilesTab } from './files.js';
 import { LogsTab } from './logs.js';
 import { ClusterTab } from './cluster.js';
+import { FindingsTab } from './findings.js';
 
 const ctx = {
   info: { timezone: 'UTC', version: '', user: '', local: true },
@@ -39,6 +40,7 @@ async function start() {
   renderServerInfo();
   tabs.jobs = new JobsTab(ctx);
   tabs.reports = new ReportsTab(ctx);
+  tabs.findings = new FindingsTab(ctx);
   tabs.files = new FilesTab(ctx);
   tabs.logs = new LogsTab(ctx);
   tabs.cluster = new ClusterTab(ctx);

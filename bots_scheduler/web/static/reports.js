@@ -6,6 +6,7 @@ import { emptyRow, h, $, renderPager, renderRangeButtons, replace, statCard } fr
 import { drawChart, stateClass } from './chart.js';
 import { RANGES, formatDuration, rangeParams, timeCell } from './time.js';
 import { showReport, stopExecution } from './viewer.js';
+import { countsText } from './findings.js';
 
 const PAGE = 50;
 const POLL_MS = 2000;
@@ -66,7 +67,7 @@ export class ReportsTab {
     if (seq !== this.seq) return;   // a newer load (range, page) has started meanwhile
     if (stats.status === 'fulfilled') this.renderStats(stats.value);
     if (list.status === 'rejected') {
-      replace(this.body, emptyRow(7, `Executions could not be loaded: ${list.reason.message}`));
+      replace(this.body, emptyRow(8, `Executions could not be loaded: ${list.reason.message}`));
       return;
     }
     const executions = list.value.executions || [];
@@ -128,6 +129,7 @@ export class ReportsTab {
         h('td', {}, timeCell(e.scheduled_time, zone)),
         h('td', { class: 'num' }, formatDuration(e.started_time, e.finished_time || (ACTIVE_STATES.has(e.state) ? new Date().toISOString() : null))),
         h('td', { class: 'small' }, e.hostname || ''),
+        h('td', { class: 'small findings-counts' }, countsText(e.findings)),
         h('td', { class: 'desc', title: e.description || '' }, e.description || ''),
         h('td', { class: 'col-actions' },
           ACTIVE_STATES.has(e.state) && e.state !== 'stopping'
@@ -135,7 +137,7 @@ export class ReportsTab {
           h('a', { class: 'button small', href: `#/reports/${encodeURIComponent(e.execution_id)}`, text: 'View report' })));
     });
     replace(this.body, rows.length ? rows
-      : emptyRow(7, this.state ? `No ${this.state} executions in this time range.` : 'No executions in this time range.'));
+      : emptyRow(8, this.state ? `No ${this.state} executions in this time range.` : 'No executions in this time range.'));
     renderPager($('#executions-pager'), { offset: this.offset, limit: PAGE, total, shown: rows.length },
       (offset) => { this.offset = offset; this.load(); });
   }

@@ -6,6 +6,7 @@ import { api, get } from './api.js';
 import { confirmDialog, h, $, replace, showModal, toast } from './dom.js';
 import { stateClass } from './chart.js';
 import { formatDuration, timeCell } from './time.js';
+import { countsText } from './findings.js';
 
 const ACTIVE = new Set(['scheduled', 'running', 'stopping']);
 const POLL_MS = 2000;
@@ -46,6 +47,18 @@ function render(ctx, execution) {
     ['Host', [execution.hostname, execution.pid ? `pid ${execution.pid}` : ''].filter(Boolean).join(' · ')],
     ['Execution', h('code', { class: 'small', text: execution.execution_id })],
   ];
+  const counts = execution.findings;
+  if (counts && (counts.new || counts.changed || counts.gone || counts.unchanged)) {
+    meta.push(['Findings', h('a', {
+      class: 'report-findings', href: '#/findings', text: `${countsText(counts) || 'no change'}${counts.unchanged ? ` · ${counts.unchanged} unchanged` : ''}`,
+    })]);
+  }
+  if (execution.alerts && execution.alerts.length) {
+    meta.push(['Alerts', h('ul', { class: 'report-mail report-alerts' }, ...execution.alerts.map((a) => h('li', {
+      class: `mail-${a.status}`,
+      text: `${a.profile}: ${a.status}${a.message ? ` (${a.message})` : ''}`,
+    })))]);
+  }
   if (execution.notifications && execution.notifications.length) {
     meta.push(['E-mail', h('ul', { class: 'report-mail' }, ...execution.notifications.map((n) => h('li', {
       class: `mail-${n.status}`,
