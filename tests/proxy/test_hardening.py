@@ -20,6 +20,8 @@ from tests.proxy.tools import https
 from tests.proxy.upstream import Upstream
 from tests.support.server import free_port_pair
 
+pytestmark = pytest.mark.integration        # the mitmproxy process
+
 ALICE = USERS["bcrypt"]
 FAILURE_DELAY = 1.0           # the addon's default bots_failure_delay_ms, in seconds
 MIB = 1024 * 1024

@@ -7,8 +7,12 @@ import socket
 import threading
 import time
 
+import pytest
+
 from tests.proxy.tools import htpasswd_tool, https
 from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.integration        # the mitmproxy process
 
 SHELL = "bots_scheduler.jobs.builtin.shell.ShellCommand"
 SQUATTER_ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Security-Policy: default-src * 'unsafe-inline'\r\n"
