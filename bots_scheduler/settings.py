@@ -76,6 +76,7 @@ class Settings:
     max_workers: int = defaults.MAX_WORKERS
     certificate: Path | None = None
     htpasswd: Path | None = None
+    htgroups: Path | None = None              # None: .htgroups beside the htpasswd file
     max_file_size: int = defaults.MAX_FILE_SIZE
     job_timeout: float | None = float(defaults.JOB_TIMEOUT)   # seconds (None: no limit)
     retention_days: int = defaults.RETENTION_DAYS
@@ -161,6 +162,7 @@ def database_settings(args, data_dir: Path) -> DatabaseSettings:
 # -- the run command ---------------------------------------------------------------------------
 
 def build_run_settings(args) -> Settings:
+    from bots_scheduler.proxy.htgroups import validate_htgroups
     from bots_scheduler.proxy.htpasswd import validate_htpasswd
     from bots_scheduler.proxy.tls import validate_certificate
 
@@ -186,6 +188,7 @@ def build_run_settings(args) -> Settings:
         max_workers=positive_int("--max-workers", args.max_workers),
         certificate=validate_certificate(args.certificate) if args.certificate else None,
         htpasswd=validate_htpasswd(args.htpasswd) if args.htpasswd else None,
+        htgroups=validate_htgroups(getattr(args, "htgroups", None), args.htpasswd, args.local),
         max_file_size=byte_size("--max-file-size", args.max_file_size),
         job_timeout=job_timeout(args.job_timeout),
         retention_days=non_negative_int("--retention-days", args.retention_days),

@@ -13,6 +13,7 @@ from bots_scheduler.checks import size_text
 
 DEFAULT_JOBS = list(defaults.JOBS_DIRS)
 
+ROLE_CHOICES = ["viewer", "operator", "admin"]    # access/roles.py ROLES
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows every default as ``(default: …)``, unless the help text states it itself."""
@@ -154,6 +155,9 @@ def build_run_parser(sub):
     mitm.add_argument("--htpasswd", default=None,
                       help="htpasswd file; None: .htpasswd is created with a random "
                            "administrator password")
+    mitm.add_argument("--htgroups", default=None,
+                      help="group file of the users' roles ('role: user1 user2'; roles viewer, "
+                           "operator, admin) (default: .htgroups beside the htpasswd file)")
 
     cluster = run.add_argument_group("cluster options")
     cluster.add_argument("--executor", choices=["threads", "celery"], default=defaults.EXECUTOR,
@@ -235,6 +239,12 @@ def build_passwd_parser(sub):
                      default=False,
                      help="read the password from the first line of standard input instead of "
                           "asking twice on the terminal")
+    cmd.add_argument("--role", choices=ROLE_CHOICES, default=None,
+                     help="also give the user this role in the group file (default: the role "
+                          "is left as it is)")
+    cmd.add_argument("--htgroups", default=None,
+                     help="group file of the roles (default: .htgroups beside the htpasswd "
+                          "file); created with mode 0600 if missing")
     return cmd
 
 
@@ -293,9 +303,6 @@ def build_secret_parser(sub):
         add_data_dir_option(action)
         add_table_options(add_database_options(action))
     return cmd
-
-
-ROLE_CHOICES = ["viewer", "operator", "admin"]
 
 
 def build_token_parser(sub):

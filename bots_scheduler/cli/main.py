@@ -109,6 +109,11 @@ def drop_server_tables(database) -> None:
         store.tables.metadata.drop_all(store.engine, checkfirst=True)
         from bots_scheduler.cluster.tables import make_cluster_tables
         make_cluster_tables(database.jobs_table).metadata.drop_all(store.engine, checkfirst=True)
+        from bots_scheduler.access.tokens import make_tokens_table
+        from bots_scheduler.secrets.store import make_secrets_table
+        for table in (make_secrets_table(database.jobs_table),
+                      make_tokens_table(database.jobs_table)):
+            table.drop(store.engine, checkfirst=True)
         from bots_scheduler.findings.tables import make_finding_tables
         make_finding_tables(database.findings_table).metadata.drop_all(store.engine,
                                                                        checkfirst=True)

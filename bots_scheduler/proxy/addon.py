@@ -21,6 +21,7 @@ arguments but not its environment.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ from OpenSSL import SSL
 
 from bots_scheduler.proxy import policy
 from bots_scheduler.proxy.credentials import Authenticator
+from bots_scheduler.proxy.htgroups import Groups, default_path
 from bots_scheduler.proxy.limiter import FailureLimiter
 from bots_scheduler.proxy.policy import PARENT_ENV, READY_LINE, SECRET_ENV
 
@@ -44,6 +46,7 @@ MAX_REFUSED_BODY = 64 * 1024
 # Authenticated bodies above this are streamed to the scheduler instead of held in memory.
 STREAM_ABOVE = 1024 * 1024
 VERIFY_THREADS = 2
+BEARER_ATTEMPT = "bots_bearer_attempt"
 
 
 class BotsAuth:
@@ -52,12 +55,14 @@ class BotsAuth:
         self.parent_pid = _int_or_none(os.environ.get(PARENT_ENV))
         self.executor = ThreadPoolExecutor(VERIFY_THREADS, thread_name_prefix="htpasswd")
         self.authenticator: Authenticator | None = None
+        self.groups: Groups | None = None
         self.limiter = FailureLimiter()
         self._watch_task = None
 
     def load(self, loader):
         _http1.make_error_response = _error_response  # see _error_response
         loader.add_option("bots_htpasswd", str, "", "htpasswd file of the users")
+        loader.add_option("bots_htgroups", str, "", "group file of the users' roles")
         loader.add_option("bots_max_failures", int, 10,
                           "failed logins from one address that trigger a block")
         loader.add_option("bots_failure_window", int, 60, "seconds over which failures count")
@@ -80,6 +85,9 @@ class BotsAuth:
             self.authenticator = Authenticator(Path(options.bots_htpasswd), self.executor,
                                                cache_seconds=options.bots_auth_cache_seconds)
             self.authenticator.refresh()
+        if "bots_htgroups" in updated:
+            self.groups = Groups(options.bots_htgroups or default_path(options.bots_htpasswd))
+            self.groups.refresh()
         elif "bots_auth_cache_seconds" in updated and self.authenticator:
             self.authenticator.cache_seconds = options.bots_auth_cache_seconds
         if updated & {"bots_max_failures", "bots_failure_window", "bots_block_seconds"}:
@@ -116,7 +124,12 @@ class BotsAuth:
         if blocked:
             self._too_many(flow, blocked)
             return
-        credentials = policy.parse_basic(request.headers.get("Authorization", ""))
+        authorization = request.headers.get("Authorization", "")
+        token = policy.parse_bearer(authorization)
+        if token is not None:
+            self._forward_token(flow, client, token)
+            return
+        credentials = policy.parse_basic(authorization)
         if credentials is None:
             self._challenge(flow, "authentication required")
             return
@@ -130,6 +143,35 @@ class BotsAuth:
         self._forward_as(flow, user)
         if _is_chunked(request) or _declared_body_size(request) > STREAM_ABOVE:
             request.stream = True  # chunked bodies too: their size is unknown until the end
+
+    def _forward_token(self, flow: http.HTTPFlow, client: str, token: str) -> None:
+        """A bearer token goes to the scheduler, which knows the tokens; its answer (401 for a
+        bad token) ends the attempt in ``responseheaders``, so guessing is rate-limited too."""
+        request = flow.request
+        attempt = b"bearer:" + hashlib.sha256(token.encode()).digest()
+        wait = self.limiter.begin(client, attempt)
+        if wait:
+            self._too_many(flow, wait)
+            return
+        flow.metadata[BEARER_ATTEMPT] = attempt     # a hash, never the token
+        refusal = policy.csrf_refusal(request.method, request.headers, request.host_header)
+        if refusal:
+            self.limiter.end(client, attempt, True)
+            del flow.metadata[BEARER_ATTEMPT]
+            self._refuse(flow, 403, refusal)
+            return
+        request.headers.fields = policy.forwarded_fields(
+            request.headers.fields, None, self.secret, client, token=token)
+        if _declared_body_size(request) > STREAM_ABOVE:
+            request.stream = True
+
+    def _end_bearer_attempt(self, flow: http.HTTPFlow, ok: bool) -> None:
+        attempt = flow.metadata.pop(BEARER_ATTEMPT, None)
+        if attempt is not None:
+            self.limiter.end(flow.client_conn.peername[0], attempt, ok)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._end_bearer_attempt(flow, True)     # the scheduler did not judge it
 
     async def _authenticate(self, flow: http.HTTPFlow, client: str, user: str,
                             password: str) -> bool:
@@ -178,6 +220,8 @@ class BotsAuth:
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         # also runs for the responses this addon makes (mitmproxy emulates it for them)
+        if flow.response is not None:
+            self._end_bearer_attempt(flow, flow.response.status_code != 401)
         add_security_headers(flow.response)
 
     async def _check(self, user: str, password: str) -> bool:
@@ -189,8 +233,9 @@ class BotsAuth:
 
     def _forward_as(self, flow: http.HTTPFlow, user: str) -> None:
         request = flow.request
+        role = self.groups.role(user) if self.groups is not None else None
         request.headers.fields = policy.forwarded_fields(
-            request.headers.fields, user, self.secret, flow.client_conn.peername[0])
+            request.headers.fields, user, self.secret, flow.client_conn.peername[0], role=role)
 
     def _redirect_to_https(self, flow: http.HTTPFlow) -> None:
         location = policy.https_location(flow.request.host_header, flow.request.path)

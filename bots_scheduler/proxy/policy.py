@@ -17,6 +17,10 @@ PARENT_ENV = "BOTS_SCHEDULER_PARENT_PID"
 READY_LINE = "authentication addon ready"
 SECRET_HEADER = "X-Bots-Proxy-Secret"
 USER_HEADER = "X-Bots-User"
+ROLE_HEADER = "X-Bots-Role"
+TOKEN_HEADER = "X-Bots-Token"
+MAX_TOKEN = 200
+_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{1,200}$")
 IDENTITY_PREFIX_BYTES = b"x-bots-"
 REALM = "Bots Scheduler"
 
@@ -58,6 +62,16 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     if not colon or not user:
         return None
     return user, password
+
+
+def parse_bearer(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header, or None. The proxy does not judge
+    it: the scheduler checks it against the tokens table (the proxy has no datastore)."""
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not _TOKEN.match(token):
+        return None
+    return token
 
 
 def encode_user(user: str) -> str:
@@ -111,12 +125,18 @@ def csrf_refusal(method: str, headers, host_header: str | None) -> str | None:
             f"protection)")
 
 
-def forwarded_fields(fields: tuple, user: str, secret: str, client_ip: str) -> tuple:
+def forwarded_fields(fields: tuple, user: str | None, secret: str, client_ip: str,
+                     role: str | None = None, token: str | None = None) -> tuple:
     """The request's headers for the scheduler: the client's identity headers, credentials and
-    forwarding claims replaced by the proxy's own."""
+    forwarding claims replaced by the proxy's own: the user and role of Basic credentials, or
+    the bearer token for the scheduler to check."""
     kept = tuple(field for field in fields if not _not_forwarded(field[0].lower()))
-    return kept + ((USER_HEADER.encode(), encode_user(user).encode()),
-                   (SECRET_HEADER.encode(), secret.encode()),
+    if token is not None:
+        identity = ((TOKEN_HEADER.encode(), token.encode()),)
+    else:
+        identity = ((USER_HEADER.encode(), encode_user(user).encode()),
+                    (ROLE_HEADER.encode(), (role or "viewer").encode()))
+    return kept + identity + ((SECRET_HEADER.encode(), secret.encode()),
                    (b"X-Forwarded-For", client_ip.encode()),
                    (b"X-Forwarded-Proto", b"https"))
 

@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from bots_scheduler.proxy import htpasswd, tls
+from bots_scheduler.proxy import htgroups, htpasswd, tls
 from bots_scheduler.proxy.policy import PARENT_ENV, READY_LINE, SECRET_ENV
 from bots_scheduler.errors import UsageError
 
@@ -60,6 +60,8 @@ class ProxyProcess:
         self.settings = settings
         self.secret = secret
         self.htpasswd_path = settings.htpasswd or DEFAULT_HTPASSWD
+        self.htgroups_path = getattr(settings, "htgroups", None) or \
+            htgroups.default_path(self.htpasswd_path)
         self.listen_host = "127.0.0.1" if settings.debug else "0.0.0.0"
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
@@ -71,7 +73,31 @@ class ProxyProcess:
         self.idle_timeout = IDLE_TIMEOUT
 
     def prepare(self) -> str | None:
-        """Make sure the htpasswd file exists; returns the one-time message with a new password."""
+        """Make sure the htpasswd file exists (and with it the group file); returns the one-time
+        message with a new password.  Checks the group file (UsageError) and warns when nobody
+        has the admin role."""
+        message = self._prepare_users()
+        self._check_roles()
+        return message
+
+    def _check_roles(self) -> None:
+        groups = {}
+        if self.htgroups_path.exists():
+            try:
+                groups = htgroups.load(self.htgroups_path)
+            except htgroups.HtgroupsError as exc:
+                raise UsageError(f"--htgroups: {exc}") from None
+            if self.htgroups_path.stat().st_mode & 0o077:
+                log.warning("%s can be read by other users (chmod 600 %s)", self.htgroups_path,
+                            self.htgroups_path)
+        users = htpasswd.load(self.htpasswd_path).users()
+        roles = htgroups.roles_of(groups)
+        if not any(roles.get(user) == "admin" for user in users):
+            log.warning("no user of %s has the admin role in %s: nobody can create or change "
+                        "jobs (`bots-scheduler passwd USER --role admin`)", self.htpasswd_path,
+                        self.htgroups_path)
+
+    def _prepare_users(self) -> str | None:
         if self.settings.htpasswd is not None or self.htpasswd_path.exists():
             htpasswd.validate_htpasswd(self.htpasswd_path)
             if self.htpasswd_path.stat().st_mode & 0o077:
@@ -87,6 +113,13 @@ class ProxyProcess:
             return None
         except OSError as exc:
             raise UsageError(f"cannot create {self.htpasswd_path}: {exc.strerror}") from None
+        try:
+            made = htgroups.create_with_admin(self.htgroups_path, DEFAULT_USER)
+        except OSError as exc:
+            raise UsageError(f"cannot create {self.htgroups_path}: {exc.strerror}") from None
+        if made:
+            log.info("created %s (mode 0600): %s has the admin role", self.htgroups_path,
+                     DEFAULT_USER)
         return (f"Created {self.htpasswd_path.resolve()} (mode 0600) with user "
                 f"{DEFAULT_USER!r} and password {password!r}. It is shown only this once; "
                 f"change it with `bots-scheduler passwd {DEFAULT_USER}`.")
@@ -116,6 +149,7 @@ class ProxyProcess:
             self.prepare_certificate()
         options = {
             "bots_htpasswd": str(self.htpasswd_path.resolve()),
+            "bots_htgroups": str(Path(self.htgroups_path).resolve()),
             "bots_handshake_timeout": str(self.handshake_timeout),
             "tls_version_client_min": "TLS1_2",
             "ciphers_client": TLS12_CIPHERS,

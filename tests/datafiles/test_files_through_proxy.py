@@ -8,6 +8,7 @@ from tests.proxy.tools import htpasswd_tool, https
 def test_upload_and_delete_through_the_proxy_record_the_authenticated_user(server, workdir):
     users = workdir / "users.htpasswd"
     htpasswd_tool(users, "dana", "dana pw", "bcrypt")
+    (workdir / ".htgroups").write_text("operator: dana\n")   # files need the operator role
     srv = server("--htpasswd", str(users), local=False)
     body, content_type = multipart_body("lists/ips.txt", b"# Via proxy\n192.0.2.1\n")
     r = https("POST", srv.proxy_url + "/api/v1/files", data=body, auth=("dana", "dana pw"),
@@ -27,6 +28,7 @@ def test_upload_and_delete_through_the_proxy_record_the_authenticated_user(serve
 def test_an_upload_without_credentials_never_reaches_the_data_folder(server, workdir):
     users = workdir / "users.htpasswd"
     htpasswd_tool(users, "dana", "dana pw", "bcrypt")
+    (workdir / ".htgroups").write_text("operator: dana\n")   # files need the operator role
     srv = server("--htpasswd", str(users), local=False)
     body, content_type = multipart_body("ips.txt", b"192.0.2.1\n")
     r = https("POST", srv.proxy_url + "/api/v1/files", data=body,

@@ -31,6 +31,8 @@ def write_users(folder) -> str:
     path = folder / "users.htpasswd"
     for fmt, (user, password) in USERS.items():
         htpasswd_tool(path, user, password, fmt)
+    # the roles (docs/security.md): these users create jobs, so they are admins
+    (folder / ".htgroups").write_text("admin: " + " ".join(u for u, _ in USERS.values()) + "\n")
     return str(path)
 
 
@@ -162,7 +164,7 @@ def test_a_user_added_with_passwd_logs_in_without_a_restart(proxied):
 def test_the_audit_log_carries_a_non_ascii_user_name_intact(proxied):
     users = str(proxied.cwd / "users.htpasswd")
     subprocess.run([sys.executable, "-m", "bots_scheduler", "passwd", "--htpasswd", users,
-                    "--password-stdin", "jürgen"], input="grüße\n", check=True,
+                    "--password-stdin", "--role", "admin", "jürgen"], input="grüße\n", check=True,
                    capture_output=True, text=True, cwd=proxied.cwd)
     auth = ("jürgen".encode(), "grüße".encode())
     r = https("POST", proxied.proxy_url + "/api/v1/jobs", auth=auth,

@@ -20,7 +20,7 @@ from tests.proxy.tools import https
 from tests.proxy.upstream import Upstream
 from tests.support.server import free_port_pair
 
-pytestmark = pytest.mark.integration        # the mitmproxy process
+pytestmark = pytest.mark.integration     # starts bots-scheduler or mitmproxy processes
 
 ALICE = USERS["bcrypt"]
 FAILURE_DELAY = 1.0           # the addon's default bots_failure_delay_ms, in seconds

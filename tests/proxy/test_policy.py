@@ -6,8 +6,8 @@ import base64
 import pytest
 
 from bots_scheduler.proxy.policy import (csrf_refusal, encode_user, forwarded_fields,
-                                         https_location, parse_basic, secured_fields)
-
+                                         https_location, parse_basic, parse_bearer,
+                                         secured_fields)
 
 def basic(text: str | bytes) -> str:
     raw = text.encode() if isinstance(text, str) else text
@@ -86,11 +86,24 @@ def test_json_posts_and_non_form_methods_need_no_origin():
 def test_forwarded_headers_carry_the_proxys_identity_and_drop_the_clients():
     fields = ((b"Host", b"h"), (b"Authorization", b"Basic x"), (b"X-Bots-User", b"root"),
               (b"x-bots-proxy-secret", b"guess"), (b"X-Forwarded-For", b"1.2.3.4"),
-              (b"Accept", b"*/*"))
-    result = forwarded_fields(fields, "jürgen", "s3cret", "10.0.0.9")
+              (b"X-Bots-Role", b"admin"), (b"X-Bots-Token", b"bst_x"), (b"Accept", b"*/*"))
+    result = forwarded_fields(fields, "jürgen", "s3cret", "10.0.0.9", role="operator")
     assert result == ((b"Host", b"h"), (b"Accept", b"*/*"), (b"X-Bots-User", b"j%C3%BCrgen"),
+                      (b"X-Bots-Role", b"operator"),
                       (b"X-Bots-Proxy-Secret", b"s3cret"), (b"X-Forwarded-For", b"10.0.0.9"),
                       (b"X-Forwarded-Proto", b"https"))
+    # a bearer token goes on alone, for the scheduler to check: no user, no role
+    result = forwarded_fields(fields, None, "s3cret", "10.0.0.9", token="bst_abc")
+    assert result == ((b"Host", b"h"), (b"Accept", b"*/*"), (b"X-Bots-Token", b"bst_abc"),
+                      (b"X-Bots-Proxy-Secret", b"s3cret"), (b"X-Forwarded-For", b"10.0.0.9"),
+                      (b"X-Forwarded-Proto", b"https"))
+
+
+def test_bearer_tokens_are_recognised_and_odd_ones_are_not():
+    assert parse_bearer("Bearer bst_abc-_=") == "bst_abc-_="
+    assert parse_bearer("bearer  bst_x ") == "bst_x"
+    for bad in ("Basic abc", "Bearer", "Bearer a b", "Bearer " + "x" * 201, "Bearer \x00x"):
+        assert parse_bearer(bad) is None, bad
 
 
 def test_security_headers_replace_the_upstreams_own_csp_and_frame_options():

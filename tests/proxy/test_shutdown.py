@@ -12,7 +12,7 @@ import pytest
 from tests.proxy.tools import htpasswd_tool, https
 from tests.support.server import ServerProcess
 
-pytestmark = pytest.mark.integration        # the mitmproxy process
+pytestmark = pytest.mark.integration     # starts bots-scheduler and mitmproxy processes
 
 SHELL = "bots_scheduler.jobs.builtin.shell.ShellCommand"
 SQUATTER_ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Security-Policy: default-src * 'unsafe-inline'\r\n"

@@ -132,11 +132,13 @@ def test_a_file_argument_is_chosen_among_the_uploaded_files(server, ui):
     expect(page.locator("#job-arg-1 option")).to_contain_text(
         ["Choose an uploaded file…", "office.txt"])
     page.fill("#job-name", "office exposure")
-    page.fill("#job-arg-0", "KEY")
+    # the API key is a secret-typed argument: a plain value typed instead of a stored secret
+    page.select_option("#job-arg-0", value="plain")
+    page.fill("#job-plain-0", "KEY")
     page.select_option("#job-arg-1", "office.txt")
     page.click("#job-save")
     expect(row_of(page, "jobs-table", "office exposure")).to_have_count(1)
-    assert jobs(srv)[0]["pub_args"] == ["KEY", "office.txt"]
+    assert jobs(srv)[0]["pub_args"] == ["********", "office.txt"]   # shown masked
 
 
 def test_example_arguments_and_extra_arguments_fill_the_fields(server, ui):

@@ -16,6 +16,7 @@ ALICE = ("alice", "alice ui pw")
 def proxied_ui(server, ui, workdir, **options):
     users = workdir / "users.htpasswd"
     htpasswd_tool(users, *ALICE, "bcrypt")
+    (workdir / ".htgroups").write_text(f"admin: {ALICE[0]}\n")   # she creates jobs
     srv = server("--htpasswd", str(users), local=False)
     tab = ui(srv.proxy_url, ignore_https_errors=True, **options)
     return srv, tab

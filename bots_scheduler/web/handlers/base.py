@@ -142,9 +142,8 @@ async def authorize(handler) -> Identity:
     else:
         # the proxy percent-encodes the name so that any UTF-8 user name survives
         user = unquote(request.headers.get(USER_HEADER, "")) or "unknown"
-        # a proxy of this version always sends the role; until .htgroups is read by the proxy
-        # (the next step of issue 14) a missing header keeps today's rule: every user is admin
-        role = request.headers.get(ROLE_HEADER, ADMIN)
+        # the proxy sends the role it found in .htgroups (a user in no group is a viewer)
+        role = request.headers.get(ROLE_HEADER, VIEWER)
         identity = Identity(user, role if role in ROLES else VIEWER)
     needed = required_role(type(handler), request.method)
     if not allows(identity.role, needed):

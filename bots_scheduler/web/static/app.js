@@ -10,13 +10,21 @@ import { FilesTab } from './files.js';
 import { LogsTab } from './logs.js';
 import { ClusterTab } from './cluster.js';
 import { FindingsTab } from './findings.js';
+import { SecretsTab } from './secrets.js';
+
+// The roles of CONTRACT §6, each including the one before; the server enforces them, the UI
+// only leaves out what the caller's role may not do.
+const ROLES = ['viewer', 'operator', 'admin'];
 
 const ctx = {
-  info: { timezone: 'UTC', version: '', user: '', local: true },
+  info: { timezone: 'UTC', version: '', user: '', role: 'viewer', local: true },
   jobClasses: [],
   currentTab: null,
   jobClass(classString) {
     return this.jobClasses.find((c) => c.job_class_string === classString) || null;
+  },
+  can(role) {
+    return ROLES.indexOf(this.info.role) >= ROLES.indexOf(role);
   },
   className(classString) {
     const known = this.jobClass(classString);
@@ -38,12 +46,15 @@ async function start() {
   if (classes.status === 'fulfilled') ctx.jobClasses = classes.value.job_classes || [];
   else toast(`Job classes unavailable: ${classes.reason.message}`, 'error');
   renderServerInfo();
+  document.body.dataset.role = ctx.info.role;
+  for (const link of $$('.tabs a[data-role]')) link.hidden = !ctx.can(link.dataset.role);
   tabs.jobs = new JobsTab(ctx);
   tabs.reports = new ReportsTab(ctx);
   tabs.findings = new FindingsTab(ctx);
   tabs.files = new FilesTab(ctx);
   tabs.logs = new LogsTab(ctx);
   tabs.cluster = new ClusterTab(ctx);
+  if (ctx.can('admin')) tabs.secrets = new SecretsTab(ctx);
   window.addEventListener('hashchange', route);
   await route();
   document.body.dataset.ready = 'true';
@@ -54,7 +65,8 @@ function renderServerInfo() {
   replace($('#server-info'),
     h('span', { title: 'Times are shown in your browser\'s timezone; schedules run in the scheduler\'s timezone.' },
       `Times: ${localZone()} · scheduler: `, h('b', { text: info.timezone })),
-    info.user ? h('span', { class: 'user', title: 'Signed-in user' }, 'user: ', h('b', { text: info.user })) : null,
+    info.user ? h('span', { class: 'user', id: 'who', title: 'Signed-in user and role' }, 'user: ',
+      h('b', { text: info.user }), ' ', h('span', { class: `tag role-${info.role}`, id: 'role', text: info.role })) : null,
     info.version ? h('span', { class: 'muted', text: `v${info.version}` }) : null);
 }
 

@@ -12,6 +12,7 @@ export class FilesTab {
     this.range = 'all';
     this.body = $('#files-table tbody');
     $('#upload-form').addEventListener('submit', (event) => { event.preventDefault(); this.upload(); });
+    $('#upload-form').hidden = !ctx.can('operator');   // uploading and deleting: operator
     $('#upload-input').addEventListener('change', () => { $('#upload-error').textContent = ''; });
   }
 
@@ -52,8 +53,8 @@ export class FilesTab {
       h('td', { class: 'num' }, formatBytes(f.size)),
       h('td', {}, f.user || ''),
       h('td', {}, timeCell(f.created_time, zone)),
-      h('td', { class: 'col-actions' },
-        h('button', { type: 'button', class: 'small danger-outline', text: 'Delete', onclick: () => this.remove(f) }))));
+      h('td', { class: 'col-actions' }, this.ctx.can('operator')
+        ? h('button', { type: 'button', class: 'small danger-outline', text: 'Delete', onclick: () => this.remove(f) }) : null)));
     replace(this.body, rows.length ? rows : emptyRow(7, 'No data files in this time range. Upload one above.'));
     if (this.more) this.body.append(emptyRow(7, `Showing ${files.length} of ${this.more} files; pick a shorter time range to see others.`));
   }

@@ -21,6 +21,15 @@ function typeOf(spec) {
   return String((spec && spec.type) || 'string').toLowerCase();
 }
 
+// A secret-typed argument is a reference {"secret": NAME} to a stored secret (picked from the
+// list), or a plain value shown by the server as MASK: sending MASK back keeps that value.
+const MASK = '********';
+
+function secretRef(value) {
+  return value && typeof value === 'object' && !Array.isArray(value) && typeof value.secret === 'string'
+    && Object.keys(value).length === 1 ? value.secret : null;
+}
+
 function wholeList(specs) {
   return specs.length === 1 && typeOf(specs[0]) === 'list';
 }
@@ -32,7 +41,7 @@ export function openJobDialog(ctx, job) {
   const dialog = $('#job-dialog');
   if (!dialog.dataset.wired) wire(dialog);
   return new Promise((resolve) => {
-    current = { ctx, job, resolve, jsonMode: false, files: [], saved: null };
+    current = { ctx, job, resolve, jsonMode: false, files: [], secrets: [], saved: null };
     fill(job);
     showModal(dialog);
     $('#job-name').focus();
@@ -80,15 +89,12 @@ async function fill(job) {
   setOptions(job || {});
   renderClass(job ? job.pub_args || [] : []);
   preview();
-  try {
-    const data = await get('files');
-    if (current) {
-      current.files = data.files || [];
-      renderClass(collectArgs(true));
-    }
-  } catch (err) {
-    // No file list: file arguments fall back to typing the path.
-  }
+  const [files, secrets] = await Promise.allSettled([get('files'), get('secrets')]);
+  if (!current) return;
+  // without a list, file arguments fall back to typing the path, secrets to the JSON editor
+  if (files.status === 'fulfilled') current.files = files.value.files || [];
+  if (secrets.status === 'fulfilled') current.secrets = (secrets.value.secrets || []).map((s) => s.name);
+  renderClass(collectArgs(true));
 }
 
 const OPTION_INPUTS = { timeout: '#job-timeout', retries: '#job-retries', retry_delay: '#job-retry-delay' };
@@ -141,7 +147,8 @@ function renderClass(values) {
   $('#job-use-example').hidden = !info.example_arguments;
   const specs = info.arguments || [];
   const fitsForm = wholeList(specs) || values.every((v, index) => v === null || typeof v !== 'object'
-    || (Array.isArray(v) && typeOf(specs[index]) === 'list'));
+    || (Array.isArray(v) && typeOf(specs[index]) === 'list')
+    || (secretRef(v) !== null && typeOf(specs[index]) === 'secret'));
   setJsonMode(current.jsonMode || !fitsForm, values);
 }
 
@@ -177,6 +184,7 @@ function argumentField(spec, index, value, whole = false) {
   const type = typeOf(spec);
   const id = `job-arg-${index}`;
   let input;
+  if (type === 'secret') return secretField(spec, index, value);
   if (type === 'list') {
     input = h('input', {
       id, dataset: { type, whole: whole ? '1' : '' }, autocomplete: 'off', spellcheck: 'false', type: 'text',
@@ -216,6 +224,42 @@ function argumentField(spec, index, value, whole = false) {
     input);
 }
 
+function secretField(spec, index, value) {
+  const id = `job-arg-${index}`;
+  const ref = secretRef(value);
+  const names = [...current.secrets];
+  if (ref && !names.includes(ref)) names.push(ref);
+  const select = h('select', { id, dataset: { type: 'secret' } },
+    h('option', { value: '', text: current.secrets.length ? 'Choose a secret…' : 'No secrets stored yet (see the Secrets tab)' }),
+    names.map((name) => h('option', {
+      value: `secret:${name}`, text: current.secrets.includes(name) ? name : `${name} (missing)`,
+    })),
+    value === MASK ? h('option', { value: 'mask', text: 'the value stored in this job (hidden)' }) : null,
+    h('option', { value: 'plain', text: 'type a value here instead (stored in the job)' }));
+  select.value = ref ? `secret:${ref}` : value === MASK ? 'mask' : (value ? 'plain' : '');
+  const plain = h('input', {
+    id: `job-plain-${index}`, class: 'secret-plain', type: 'password', autocomplete: 'new-password',
+    spellcheck: 'false', 'aria-label': `${spec.description || `Argument ${index + 1}`}: value`,
+    value: !ref && value && value !== MASK ? String(value) : '',
+  });
+  plain.hidden = select.value !== 'plain';
+  select.addEventListener('change', () => { plain.hidden = select.value !== 'plain'; if (!plain.hidden) plain.focus(); });
+  return h('label', { class: 'arg', for: id },
+    h('span', {}, spec.description || `Argument ${index + 1}`, ' ', h('span', { class: 'tag', text: 'secret' })),
+    select, plain);
+}
+
+function secretValue(select) {
+  const choice = select.value;
+  if (choice.startsWith('secret:')) return { secret: choice.slice('secret:'.length) };
+  if (choice === 'mask') return MASK;
+  if (choice === 'plain') {
+    const text = document.getElementById(select.id.replace('job-arg-', 'job-plain-')).value;
+    return text === '' ? null : text;
+  }
+  return null;
+}
+
 function collectArgs(lenient = false) {
   if (current.jsonMode) {
     const text = $('#job-args-json')?.value.trim() || '[]';
@@ -230,6 +274,7 @@ function collectArgs(lenient = false) {
   const values = inputs.map((input, index) => {
     const raw = input.value.trim();
     if (input.dataset.type === 'list') return listValue(raw, index, lenient, input.dataset.whole === '1');
+    if (input.dataset.type === 'secret') return secretValue(input);
     if (raw === '') return null;
     if (input.dataset.type === 'range') return rangeValue(raw, index, input.dataset, lenient);
     if (input.dataset.type === 'boolean' || input.dataset.type === 'bool') return raw === 'true';

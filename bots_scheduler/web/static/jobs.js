@@ -20,6 +20,7 @@ export class JobsTab {
       this.load();
     }, 250));
     $('#job-new').addEventListener('click', () => this.edit(null));
+    $('#job-new').hidden = !ctx.can('admin');   // creating and editing jobs: admin
     for (const th of document.querySelectorAll('#jobs-table th[data-sort]')) {
       th.tabIndex = 0;
       th.addEventListener('click', () => this.sortBy(th.dataset.sort));
@@ -29,7 +30,7 @@ export class JobsTab {
 
   async show(arg) {
     await this.load();
-    if (arg) {
+    if (arg && this.ctx.can('admin')) {
       try {
         this.edit(await get(`jobs/${encodeURIComponent(arg)}`));
       } catch (err) {
@@ -84,7 +85,9 @@ export class JobsTab {
     const known = this.ctx.jobClass(job.job_class_string);
     return h('tr', { dataset: { jobId: job.job_id } },
       h('td', {},
-        h('a', { class: 'job-name', href: `#/jobs/${encodeURIComponent(job.job_id)}`, text: job.name }),
+        this.ctx.can('admin')
+          ? h('a', { class: 'job-name', href: `#/jobs/${encodeURIComponent(job.job_id)}`, text: job.name })
+          : h('span', { class: 'job-name', text: job.name }),
         h('div', { class: 'muted mono small job-id', text: job.job_id, title: job.job_id })),
       h('td', { title: job.job_class_string },
         this.ctx.className(job.job_class_string),
@@ -94,13 +97,22 @@ export class JobsTab {
         h('div', { class: 'muted small', text: `${describeCron(job)} (${job.timezone || zone})` })),
       h('td', {}, active ? timeCell(job.next_run_time, zone) : h('span', { class: 'muted', text: '—' })),
       h('td', {}, h('span', { class: `badge ${active ? 'badge-active' : 'badge-paused'}`, text: active ? 'active' : 'paused' })),
-      h('td', { class: 'col-actions' }, h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'small', text: 'Run now', disabled: !known, onclick: () => this.runNow(job) }),
-        h('button', { type: 'button', class: 'small', text: 'Edit', onclick: () => this.edit(job) }),
-        active
-          ? h('button', { type: 'button', class: 'small', text: 'Pause', onclick: () => this.act('PATCH', job, 'paused') })
-          : h('button', { type: 'button', class: 'small', text: 'Resume', onclick: () => this.act('OPTIONS', job, 'resumed') }),
-        h('button', { type: 'button', class: 'small danger-outline', text: 'Delete', onclick: () => this.remove(job) }))));
+      h('td', { class: 'col-actions' }, h('div', { class: 'actions' }, this.actions(job, active, known))));
+  }
+
+  // Only what the caller's role may do (CONTRACT §6): operators run, pause and resume; admins
+  // also edit and delete. A viewer gets no controls.
+  actions(job, active, known) {
+    const operator = this.ctx.can('operator');
+    const admin = this.ctx.can('admin');
+    return [
+      operator ? h('button', { type: 'button', class: 'small', text: 'Run now', disabled: !known, onclick: () => this.runNow(job) }) : null,
+      admin ? h('button', { type: 'button', class: 'small', text: 'Edit', onclick: () => this.edit(job) }) : null,
+      operator ? (active
+        ? h('button', { type: 'button', class: 'small', text: 'Pause', onclick: () => this.act('PATCH', job, 'paused') })
+        : h('button', { type: 'button', class: 'small', text: 'Resume', onclick: () => this.act('OPTIONS', job, 'resumed') })) : null,
+      admin ? h('button', { type: 'button', class: 'small danger-outline', text: 'Delete', onclick: () => this.remove(job) }) : null,
+    ];
   }
 
   async edit(job) {

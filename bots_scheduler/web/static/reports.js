@@ -132,7 +132,7 @@ export class ReportsTab {
         h('td', { class: 'small findings-counts' }, countsText(e.findings)),
         h('td', { class: 'desc', title: e.description || '' }, e.description || ''),
         h('td', { class: 'col-actions' },
-          ACTIVE_STATES.has(e.state) && e.state !== 'stopping'
+          ACTIVE_STATES.has(e.state) && e.state !== 'stopping' && this.ctx.can('operator')
             ? h('button', { type: 'button', class: 'small danger-outline', text: 'Stop', onclick: () => this.stop(e) }) : null,
           h('a', { class: 'button small', href: `#/reports/${encodeURIComponent(e.execution_id)}`, text: 'View report' })));
     });

@@ -66,7 +66,7 @@ function render(ctx, execution) {
     })))]);
   }
   replace($('#report-meta'), meta.map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value))),
-    ACTIVE.has(execution.state) && execution.state !== 'stopping'
+    ACTIVE.has(execution.state) && execution.state !== 'stopping' && ctx.can('operator')
       ? h('div', { class: 'report-actions' }, h('button', {
         type: 'button', class: 'small danger-outline', text: 'Stop this run',
         onclick: async () => {
