@@ -93,7 +93,12 @@ def _schemas() -> dict:
             "name": {"type": "string", "maxLength": 255, "example": "nightly check"},
             "job_class_string": {"type": "string",
                                  "example": "bots_scheduler.jobs.builtin.sample.HelloJob"},
-            "pub_args": {"type": "array", "items": {}, "maxItems": 100},
+            "pub_args": {"type": "array", "items": {}, "maxItems": 100,
+                         "description": "The job's arguments, in order. {\"secret\": \"NAME\"} "
+                                        "stands for a stored secret (resolved at run time); "
+                                        "plain values of arguments the class declares "
+                                        "'secret' are shown as \"********\", and sending "
+                                        "that mask back keeps the stored value"},
             "timezone": {"type": "string", "example": "UTC"},
             **cron, **options,
         },
