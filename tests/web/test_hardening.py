@@ -210,6 +210,7 @@ def test_an_oversized_chunked_body_is_cut_off_while_it_streams(local):
 def behind_proxy(server, workdir):
     users = workdir / "users.htpasswd"
     htpasswd_tool(users, "alice", "alice pw")
+    (workdir / ".htgroups").write_text("admin: alice\n")
     return server("--htpasswd", str(users), local=False)
 
 
