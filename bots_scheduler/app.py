@@ -5,6 +5,7 @@ import getpass
 import logging
 from typing import Callable
 
+from bots_scheduler.private_files import private_folder
 from bots_scheduler.access.tokens import TokenStore
 from bots_scheduler.alerts.profiles import load_alert_config
 from bots_scheduler.alerts.sender import AlertSender
@@ -64,7 +65,7 @@ class Application:
         self.datastore.check()
         # stored secrets that this process cannot open: stop before anything changes
         self.secrets.check_key()
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.settings.data_dir)
         self.datastore.create_tables()
         self.secrets.create_table()
         self.tokens.create_table()

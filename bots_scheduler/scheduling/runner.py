@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bots_scheduler.datafiles.validation import DataFileError, check_name
 from bots_scheduler.jobs.base import JobBase, JobFailed, JobTimedOut
 from bots_scheduler.jobs.report import (Code, Section, Text, data_to_json, render_items,
                                         render_report)
@@ -314,8 +315,10 @@ def resolve_arguments(klass: type[JobBase], pub_args: list, data_dir: Path,
 def resolve_data_file(value, data_dir: Path) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ArgumentError(f"file argument {value!r} is not a file name of the data folder")
-    if "\x00" in value:
-        raise ArgumentError("file argument contains a NUL byte")
+    try:
+        check_name(value)   # only what the Files API accepts: never datastore.db.lock & co.
+    except DataFileError as exc:
+        raise ArgumentError(f"file argument: {exc.message}") from None
     root = data_dir.resolve()
     candidate = (root / value).resolve()
     if candidate != root and root not in candidate.parents:
