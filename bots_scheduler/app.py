@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 
+from bots_scheduler.private_files import private_folder
 from bots_scheduler.access.tokens import TokenStore
 from bots_scheduler.alerts.profiles import load_alert_config
 from bots_scheduler.alerts.sender import AlertSender
@@ -131,7 +132,7 @@ class Application:
         self.datastore.check()
         # stored secrets that this process cannot open: stop before anything changes
         self.secrets.check_key()
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.settings.data_dir)
         self.datastore.create_tables()
         self.secrets.create_table()
         self.tokens.create_table()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from bots_scheduler.private_files import private_folder
 from bots_scheduler.app import Application
 from bots_scheduler.executors.celery_app import check_broker, make_celery
 from bots_scheduler.executors.tasks import register_tasks
@@ -29,7 +30,7 @@ class WorkerService:
         check_broker(settings.broker)
         app = Application(settings, role="worker")
         # DatastoreUnavailable: one line and exit 2 (cli/main.py)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
         app.datastore.check()
         app.secrets.check_key()     # it resolves the runs' secrets: the same key is needed
         app.datastore.create_tables()

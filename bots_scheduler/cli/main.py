@@ -64,6 +64,9 @@ def configure_logging(debug: bool) -> None:
     if not debug:
         for noisy in ("apscheduler", "tornado.access", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    # secret values a run resolved never reach a log line or this process's output
+    from bots_scheduler.secrets.redaction import install
+    install()
 
 
 # -- clean / reset -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import sqlalchemy
 from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from bots_scheduler.private_files import private_sqlite
 from bots_scheduler.datastore.migrate import add_missing_columns
 from bots_scheduler.datastore.tables import Tables, make_tables
 from bots_scheduler.errors import Unavailable, UsageError
@@ -78,7 +79,7 @@ def make_engine(settings_db, pool_size: int = 10) -> sqlalchemy.Engine:
     url = settings_db.url
     if settings_db.dbms == "sqlite":
         path = Path(url.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)     # 0600 before SQLite creates it: its WAL and -shm follow
         engine = sqlalchemy.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size, max_overflow=pool_size)

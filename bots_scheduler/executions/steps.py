@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from bots_scheduler.datafiles.validation import DataFileError, check_name
 from bots_scheduler.executions.outcome import FinishedRun
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,10 @@ def resolve_data_files(job_class, arguments: list, context) -> list:
 def resolve_data_file(value, data_dir: Path) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ArgumentError(f"file argument {value!r} is not a file name of the data folder")
-    if "\x00" in value:
-        raise ArgumentError("file argument contains a NUL byte")
+    try:
+        check_name(value)   # only what the Files API accepts: never datastore.db.lock & co.
+    except DataFileError as exc:
+        raise ArgumentError(f"file argument: {exc.message}") from None
     root = data_dir.resolve()
     candidate = (root / value).resolve()
     if candidate != root and root not in candidate.parents:

@@ -1,9 +1,11 @@
 """The Job object of the REST API: validation of request bodies, and the view of a stored job."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bots_scheduler.datafiles.validation import DataFileError, check_name
 from bots_scheduler.errors import InvalidInput
 from bots_scheduler.scheduling.triggers import CronTrigger
 from bots_scheduler.secrets.arguments import mask
@@ -76,6 +78,7 @@ def parse_job_body(body, registry, default_tz: str, current: dict | None = None)
         raise InvalidJob("name is required (a non-empty string)")
     if len(name) > MAX_NAME:
         raise InvalidJob(f"name is longer than {MAX_NAME} characters")
+    check_one_line("name", name)
     pub_args = body.get("pub_args", current.get("pub_args", []))
     if pub_args is None:
         pub_args = []
@@ -83,6 +86,7 @@ def parse_job_body(body, registry, default_tz: str, current: dict | None = None)
         raise InvalidJob("pub_args must be a JSON list of arguments")
     if len(pub_args) > MAX_ARGS:
         raise InvalidJob(f"pub_args has more than {MAX_ARGS} arguments")
+    check_file_arguments(klass, pub_args)
     tz_name = body.get("timezone", current.get("timezone")) or default_tz
     if not isinstance(tz_name, str):
         raise InvalidJob("timezone must be an IANA zone name such as 'Europe/Brussels'")
@@ -94,6 +98,34 @@ def parse_job_body(body, registry, default_tz: str, current: dict | None = None)
             options[key] = option_value(key, body[key])
     return {"job_class_string": job_class_string, "name": name.strip(), "pub_args": pub_args,
             "timezone": tz_name, "fields": fields, "trigger": trigger, "options": options}
+
+
+def check_one_line(what: str, text: str) -> None:
+    """A name is one line of visible text: a CR/LF would, for instance, end an e-mail's
+    Subject header early (the job's e-mails then stop); other control characters hide text."""
+    for char in text:
+        if char in "\r\n\u2028\u2029\x85":
+            raise InvalidJob(f"{what} must be one line (no line breaks)")
+        if unicodedata.category(char) == "Cc":
+            raise InvalidJob(f"{what} contains the control character U+{ord(char):04X}")
+
+
+def check_file_arguments(klass, pub_args: list) -> None:
+    """Arguments a job class declares as ``'type': 'file'`` must be names the Files API would
+    accept (an extension of the data files, no hidden or lock files, no traversal): a job cannot
+    be pointed at the datastore or at a file the Files API never shows. Secret references and
+    non-strings are left to the run (which fails them with a report)."""
+    specs = klass.meta_info().get("arguments") or []
+    for index, spec in enumerate(specs):
+        if index >= len(pub_args) or not isinstance(spec, dict) or spec.get("type") != "file":
+            continue
+        value = pub_args[index]
+        if not isinstance(value, str):
+            continue
+        try:
+            check_name(value)
+        except DataFileError as exc:
+            raise InvalidJob(f"pub_args[{index}] (a data file): {exc.message}") from None
 
 
 def option_value(key: str, value):

@@ -8,6 +8,7 @@ hold a plain string (jobs made before secrets existed): every view of the job sh
 from __future__ import annotations
 
 from bots_scheduler.errors import InvalidInput
+from bots_scheduler.secrets.redaction import SENSITIVE
 from bots_scheduler.secrets.store import NAME
 
 MASK = "********"
@@ -94,6 +95,7 @@ def resolve(pub_args, store) -> tuple[list, dict[str, str]]:
     if not names:
         return list(pub_args), {}
     values = store.values(names)
+    SENSITIVE.add(values)      # this process's log lines and output never show them
     missing = sorted(set(names) - set(values))
     if missing:
         raise MissingSecret(f"secret(s) {', '.join(map(repr, missing))} used by this job "

@@ -8,9 +8,11 @@ from pathlib import Path
 import tornado.httpserver
 import tornado.web
 
+from bots_scheduler import browser_policy
 from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.web.handlers.cluster import ClusterHandler
-from bots_scheduler.web.handlers.base import ApiError, BaseHandler, NotFoundHandler, authorize
+from bots_scheduler.web.handlers.base import (ApiError, BaseHandler, NotFoundHandler,
+                                              RefusedUnread, authorize, refuse_early)
 from bots_scheduler.web.handlers.executions import (ExecutionsHandler, ExecutionStatsHandler,
                                                     LogsHandler)
 from bots_scheduler.web.handlers.info import CronPreviewHandler, InfoHandler
@@ -41,15 +43,33 @@ class IndexHandler(BaseHandler):
         self.finish(index.read_bytes())
 
 
+@tornado.web.stream_request_body
 class StaticHandler(tornado.web.StaticFileHandler):
-    """Static assets; refused like the API when a request bypasses the proxy."""
+    """Static assets; refused like the API when a request bypasses the proxy (before any body
+    is read), with the same security headers."""
     roles = {"get": VIEWER}
+    takes_json = False
+
+    def set_default_headers(self):
+        for name, value in browser_policy.COMMON_HEADERS.items():
+            self.set_header(name, value)
 
     async def prepare(self):
+        await refuse_early(self, self._check_request)
+
+    async def _check_request(self):
+        length = self.request.headers.get("Content-Length", "0").strip()
+        if "chunked" in self.request.headers.get("Transfer-Encoding", "").lower() or \
+                length not in ("", "0"):
+            raise RefusedUnread(413, "a static file takes no request body")
+        self.request.connection.set_max_body_size(0)
         try:
             await authorize(self)
         except ApiError as exc:
             raise tornado.web.HTTPError(exc.status_code) from None
+
+    def data_received(self, chunk: bytes):
+        pass
 
 
 def routes() -> list:

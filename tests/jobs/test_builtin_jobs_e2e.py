@@ -139,10 +139,25 @@ def test_pwned_passwords_sends_only_prefixes_and_never_shows_passwords(srv, fake
     assert all(len(p) == len("/range/") + 5 for p in paths)
 
 
-def test_a_file_argument_outside_the_data_folder_fails_the_run(srv):
-    done = run_now(srv, "pwned_passwords.PwnedPasswordsJob", ["../conf/db.ini"])
+@pytest.mark.parametrize("name,message", [
+    ("../conf/db.ini", "leaves the data folder"),
+    ("datastore.db.lock", "has extension '.lock'"),
+    ("datastore.db", "has extension '.db'"),
+    (".hidden.txt", "reserved"),
+])
+def test_a_file_argument_the_files_api_would_not_accept_is_refused_at_creation(srv, name,
+                                                                               message):
+    r = srv.post("/api/v1/jobs", json={"job_class_string": f"{BUILTIN}.pwned_passwords."
+                                       f"PwnedPasswordsJob", "name": "p", "pub_args": [name]})
+    assert r.status_code == 400, r.text
+    assert message in r.json()["error"]
+    assert srv.get("/api/v1/jobs").json()["jobs"] == []
+
+
+def test_a_missing_data_file_fails_the_run_with_a_report(srv):
+    done = run_now(srv, "pwned_passwords.PwnedPasswordsJob", ["not-uploaded.txt"])
     assert done["state"] == "failed"
-    assert "leaves the data folder" in text_of(done["result"])
+    assert "does not exist in the data folder" in text_of(done["result"])
 
 
 def test_the_documented_example_job_runs_from_a_jobs_folder(srv):

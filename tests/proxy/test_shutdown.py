@@ -74,6 +74,7 @@ def _accepts(port: int) -> bool:
 def test_a_squatter_on_port_plus_one_during_shutdown_gets_nothing(tmp_path):
     users = tmp_path / "users.htpasswd"
     htpasswd_tool(users, "alice", "alice pw")
+    (tmp_path / ".htgroups").write_text("admin: alice\n")      # she creates a job
     server = ServerProcess(tmp_path, ["--htpasswd", str(users)], local=False)
     server.start()
     auth = ("alice", "alice pw")

@@ -1,4 +1,11 @@
-"""What every API handler shares: JSON errors, the user, the worker pool, time ranges, paging."""
+"""What every API handler shares: JSON errors, the user, the worker pool, time ranges, paging.
+
+Bodies are streamed (``stream_request_body``) so that ``prepare`` runs on the headers alone:
+a request that bypassed the proxy, that --local refuses as coming from another web page, or
+whose declared size is above the handler's limit is answered before one byte of its body is
+read; a chunked body is cut off (connection closed) as soon as it passes the limit. The body
+of an accepted request is gathered in ``data_received`` and read with ``body()``/``json_body()``.
+"""
 from __future__ import annotations
 
 import hmac
@@ -11,7 +18,7 @@ from urllib.parse import unquote
 import tornado.ioloop
 import tornado.web
 
-from bots_scheduler import jsontext
+from bots_scheduler import browser_policy, jsontext
 from bots_scheduler.access.roles import ADMIN, ROLES, VIEWER, allows
 from bots_scheduler.errors import InvalidInput
 from bots_scheduler.web.errors import ApiError, http_answer, log_error
@@ -24,10 +31,13 @@ ROLE_HEADER = "X-Bots-Role"      # the role the proxy found for the user (.htgro
 TOKEN_HEADER = "X-Bots-Token"    # a bearer token the proxy passes on for the scheduler to check
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
+# JSON documents deeper than this are refused (400): nothing of ours nests more than a few
+# levels, and Python's parser would fail with a RecursionError (a 500) a little further down
+MAX_JSON_DEPTH = 64
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
 
-__all__ = ["ApiError", "ApiHandler", "BaseHandler", "parse_flag"]
+__all__ = ["ApiError", "ApiHandler", "BaseHandler", "RefusedUnread", "parse_flag"]
 
 
 def parse_flag(name: str, value: str | None, default: bool) -> bool:
@@ -41,6 +51,57 @@ def parse_flag(name: str, value: str | None, default: bool) -> bool:
     if text in FALSE_WORDS:
         return False
     raise InvalidInput(f"{name} must be true or false, not {text!r}")
+
+
+def local_mode_refusal(app, handler) -> None:
+    """--local: 403 for a request another web page could have made (CONTRACT §6, last bullet,
+    browser_policy.local_refusal): foreign Host, cross-site state change, JSON call without
+    application/json."""
+    if app.proxy_secret is not None:
+        return
+    request = handler.request
+    headers = request.headers
+    refusal = browser_policy.local_refusal(
+        request.method, headers.get("Host"), headers.get("Origin"),
+        headers.get("Sec-Fetch-Site"), headers.get("Content-Type"),
+        json_body=handler.takes_json and _has_body(request))
+    if refusal:
+        raise ApiError(403, refusal)
+
+
+def _has_body(request) -> bool:
+    length = request.headers.get("Content-Length")
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower() or \
+        (length is not None and length.strip() not in ("", "0"))
+
+
+class RefusedUnread(ApiError):
+    """A refusal answered before the body is read, the connection then closed: a request that
+    bypassed the proxy, or a body declared larger than the route takes."""
+
+
+async def refuse_early(handler, check) -> None:
+    """Runs ``check`` on the headers alone. A ``RefusedUnread`` is answered at once (the body is
+    never read; Tornado closes the connection). Any other refusal (a role, --local's cross-site
+    rules, a bad token) is answered once the request's body, already bounded by the route's
+    limit, has been read and dropped: the client then gets the JSON error rather than a reset,
+    and the connection stays usable (for the proxy's next request too)."""
+    try:
+        await check()
+    except RefusedUnread:
+        raise
+    except Exception:
+        handler.dropping_body = True
+        prepared = getattr(handler, "_prepared_future", None)
+        body_read = getattr(handler.request, "_body_future", None)
+        if prepared is not None and body_read is not None:    # Tornado's streaming hand-off
+            if not prepared.done():
+                prepared.set_result(None)     # Tornado goes on reading the body...
+            try:
+                await body_read               # ...to its end (data_received drops it)
+            except Exception:                 # the client left meanwhile
+                pass
+        raise
 
 
 def came_through_proxy(app, request) -> bool:
@@ -65,6 +126,7 @@ async def authorize(handler) -> Identity:
     request = handler.request
     if not came_through_proxy(app, request):
         raise ApiError(403, "forbidden: use the authentication proxy")
+    local_mode_refusal(app, handler)
     if app.proxy_secret is None:
         identity = Identity(app.local_user, ADMIN)      # --local: the one local user
     elif TOKEN_HEADER in request.headers:
@@ -95,19 +157,58 @@ def required_role(handler_class, method: str) -> str:
     return getattr(handler_class, "roles", {}).get(method.lower(), ADMIN)
 
 
+@tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
     """Refuses requests that bypass the proxy while it is in use or that the caller's role does
-    not allow (``roles``: the least role per method, shown by the OpenAPI document)."""
+    not allow (``roles``: the least role per method, shown by the OpenAPI document), and bodies
+    above ``max_body``, all before the body is read."""
 
     roles: dict[str, str] = {}
     identity: Identity | None = None
+    max_body = 64 * 1024          # bytes of body accepted (the UI's routes take none)
+    takes_json = False            # a body is a JSON document (--local: needs application/json)
 
     @property
     def application_ctx(self):
         return self.settings["bots_app"]
 
     async def prepare(self):
+        self._body_parts: list[bytes] = []
+        self._body_size = 0
+        await refuse_early(self, self._check_request)
+
+    async def _check_request(self):
+        if not came_through_proxy(self.application_ctx, self.request):
+            raise RefusedUnread(403, "forbidden: use the authentication proxy")
+        self.limit_body(self.body_limit())
         self.identity = await authorize(self)
+
+    def body_limit(self) -> int:
+        return self.max_body
+
+    def limit_body(self, limit: int) -> None:
+        """413 now when the declared size is above ``limit``; a chunked body is cut off by
+        Tornado once it passes it."""
+        length = self.request.headers.get("Content-Length", "").strip()
+        if length.isdigit() and int(length) > limit:
+            # answered before the body is read (Tornado then closes the connection); the
+            # connection's own cap is raised so that Tornado does not refuse it first, silently
+            self.request.connection.set_max_body_size(int(length))
+            raise RefusedUnread(413, f"request body larger than {limit} bytes")
+        self.request.connection.set_max_body_size(limit)
+
+    dropping_body = False         # set while the body of a refused request is read
+
+    def data_received(self, chunk: bytes):
+        if self.dropping_body:
+            return
+        self._body_size += len(chunk)
+        if self._body_size <= self.max_body:     # (Tornado enforces it; belt and braces)
+            self._body_parts.append(chunk)
+
+    def body(self) -> bytes:
+        parts = getattr(self, "_body_parts", ())
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     @property
     def user(self) -> str:
@@ -118,8 +219,11 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.identity.role if self.identity else VIEWER
 
     def set_default_headers(self):
-        self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
+        # the same headers as through the proxy (CONTRACT §6: --local too); HSTS is the
+        # proxy's alone (https)
+        for name, value in browser_policy.COMMON_HEADERS.items():
+            self.set_header(name, value)
 
     def write_error(self, status_code, **kwargs):
         """Every error answer: the status and message come from web/errors.py."""
@@ -140,15 +244,11 @@ class BaseHandler(tornado.web.RequestHandler):
 
 class ApiHandler(BaseHandler):
     max_body = 1024 * 1024   # JSON bodies above this are refused with 413
+    takes_json = True
 
     def set_default_headers(self):
         super().set_default_headers()
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-
-    async def prepare(self):
-        await super().prepare()
-        if len(self.request.body or b"") > self.max_body:
-            raise ApiError(413, f"request body larger than {self.max_body} bytes")
 
     async def blocking(self, fn, *args, **kwargs):
         """Run ``fn`` on the --max-workers pool (its errors are answered by write_error)."""
@@ -166,12 +266,18 @@ class ApiHandler(BaseHandler):
         return None
 
     def json_body(self) -> dict:
-        # the body is read as JSON whatever its declared type (ndscheduler clients vary);
-        # cross-site form posts are stopped by the proxy's CSRF check
+        # through the proxy the body is read as JSON whatever its declared type (ndscheduler
+        # clients vary; the proxy's CSRF check stops cross-site form posts); --local insists on
+        # application/json (local_mode_refusal)
+        too_deep = f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep"
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = json.loads(self.body() or b"{}")
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, f"malformed JSON body: {exc}") from None
+        except RecursionError:       # the parser's own limit, far above ours
+            raise ApiError(400, too_deep) from None
+        if nested_deeper_than(body, MAX_JSON_DEPTH):
+            raise ApiError(400, too_deep)
         if not isinstance(body, dict):
             raise ApiError(400, "the request body must be a JSON object")
         return body
@@ -224,6 +330,25 @@ class NotFoundHandler(ApiHandler):
     roles = {method: VIEWER for method in ("get", "post", "put", "delete", "patch", "options",
                                            "head")}
 
-    async def prepare(self):
-        await super().prepare()
+    def _not_found(self, *args, **kwargs):
         raise ApiError(404, f"no such resource: {self.request.path}")
+
+    get = post = put = delete = patch = options = head = _not_found
+
+
+def nested_deeper_than(value, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return False

@@ -18,7 +18,7 @@ from bots_scheduler.access.roles import OPERATOR, VIEWER
 from bots_scheduler.datafiles.storage import DataFiles, Upload
 from bots_scheduler.datafiles.validation import DataFileNotFound, format_size
 from bots_scheduler.errors import BotsSchedulerError
-from bots_scheduler.web.handlers.base import ApiError, ApiHandler
+from bots_scheduler.web.handlers.base import ApiError, ApiHandler, RefusedUnread
 
 FIELD = "file"
 # what a multipart body may add to the file itself: boundaries, part headers, small fields
@@ -43,6 +43,22 @@ class FilesHandler(ApiHandler):
         return self.application_ctx.data_files
 
     roles = {"get": VIEWER, "options": VIEWER, "post": OPERATOR, "delete": OPERATOR}
+    takes_json = False               # uploads are multipart; the other methods take no body
+
+    def limit_body(self, limit: int) -> None:
+        """An upload may be as large as --max-file-size plus its multipart envelope; a larger
+        declared one is refused unread. The connection's cap leaves room for chunked uploads,
+        whose file part _on_event checks as it streams."""
+        if self.request.method != "POST":
+            return super().limit_body(limit)
+        limit = self.files.max_size + ENVELOPE
+        length = self.request.headers.get("Content-Length", "").strip()
+        if length.isdigit() and int(length) > limit:
+            # answered before the body is read; the connection then closes
+            self.request.connection.set_max_body_size(int(length))
+            raise RefusedUnread(413, f"file is larger than the limit of "
+                                     f"{format_size(self.files.max_size)}")
+        self.request.connection.set_max_body_size(2 * limit)
 
     async def prepare(self):
         await super().prepare()
@@ -90,14 +106,7 @@ class FilesHandler(ApiHandler):
         if kind != "multipart/form-data" or not options.get("boundary"):
             raise ApiError(400, f"upload the file as multipart/form-data with a field named "
                                 f"{FIELD!r}")
-        limit = self.files.max_size + ENVELOPE
         length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            # answered before the body is read; the connection then closes
-            self.request.connection.set_max_body_size(int(length))
-            raise ApiError(413, f"file is larger than the limit of "
-                                f"{format_size(self.files.max_size)}")
-        self.request.connection.set_max_body_size(2 * limit)
         try:
             self._parser = multipart.PushMultipartParser(
                 options["boundary"], content_length=int(length) if length else -1,
