@@ -78,9 +78,9 @@ def run(app, job_class="Finder", data=None, job_id="job-1", name="nightly scan",
         **options):
     """One run through the real Runner; returns the execution id."""
     if data is not None:
-        (app.settings.data_dir / "found.json").write_text(json.dumps(data))
+        (app.settings.data_dir / "found.txt").write_text(json.dumps(data))
     if args is None:
-        args = ["found.json"] if data is not None else []
+        args = ["found.txt"] if data is not None else []
     outcome = app.runner.run(f"finders.{job_class}", job_id, args, {"name": name, **options})
     return outcome.execution_id
 
@@ -136,10 +136,10 @@ def test_notify_true_sends_even_without_data_and_false_suppresses(make_app, smtp
                                                                     smtp_ini):
     server = smtp_server()
     app = make_app(smtp_ini({"ops": server}), ["ops"])
-    (app.settings.data_dir / "empty.json").write_text("{}")
-    (app.settings.data_dir / "full.json").write_text('{"a": 1}')
-    silenced = run(app, args=["full.json", False])
-    forced = run(app, args=["empty.json", True])
+    (app.settings.data_dir / "empty.txt").write_text("{}")
+    (app.settings.data_dir / "full.txt").write_text('{"a": 1}')
+    silenced = run(app, args=["full.txt", False])
+    forced = run(app, args=["empty.txt", True])
     (received,) = server.wait_for(1)
     assert execution_of(received) == forced
     assert execution(app, silenced)["notifications"] == []
@@ -209,8 +209,8 @@ def test_change_mode_compares_with_the_previous_successful_run_only(make_app, sm
     app = make_app(smtp_ini({"ops": server}), ["ops"])
     run(app, "ChangeFinder", {"hosts": ["a"]})
     server.wait_for(1)
-    (app.settings.data_dir / "found.json").write_text("not json")
-    broken = run(app, "ChangeFinder", args=["found.json"])
+    (app.settings.data_dir / "found.txt").write_text("not json")
+    broken = run(app, "ChangeFinder", args=["found.txt"])
     assert execution(app, broken)["state"] == "failed"
     same = run(app, "ChangeFinder", {"hosts": ["a"]})
     assert wait_notifications(app, same)["ops"]["status"] == "skipped"
