@@ -67,7 +67,8 @@ def test_secrets_crud_and_rules(server, database, workdir):
     assert srv.api("PUT", "/api/v1/secrets/a%20b", json={"value": "x"}).status_code == 400
     assert srv.api("PUT", "/api/v1/secrets/" + "y" * 65, json={"value": "x"}).status_code == 400
     assert srv.api("DELETE", "/api/v1/secrets/nope").status_code == 404
-    assert srv.post("/api/v1/secrets", data=b"{not json").status_code == 400
+    assert srv.post("/api/v1/secrets", data=b"{not json",
+                    headers={"Content-Type": "application/json"}).status_code == 400
     assert srv.api("DELETE", "/api/v1/secrets/shodan.key-1").json() == {"name": "shodan.key-1"}
     assert srv.get("/api/v1/secrets").json() == {"secrets": []}
     assert not re_500(srv)
