@@ -36,8 +36,8 @@ def command_migrate(args) -> int:
             with offline_scheduler(args) as app:
                 reader = migrate.TargetReader(app.datastore.engine, app.datastore.tables,
                                               database.jobs_table)
-                result = migrate.Migration(source, reader, migrate.TargetWriter(app),
-                                           app.registry, target).run()
+                writer = migrate.TargetWriter(app.scheduler.aps, app.executions)
+                result = migrate.Migration(source, reader, writer, app.registry, target).run()
     finally:
         source.dispose()
     print(migrate.describe(result))

@@ -129,25 +129,27 @@ def read_only_reader(database) -> TargetReader:
 
 
 class TargetWriter:
-    """Writes to the configured datastore: jobs through its APScheduler job store (stored as a
-    job created through the API is), executions and audit entries through the Datastore."""
+    """Writes to the configured datastore: jobs through its APScheduler scheduler ``aps``
+    (stored as a job created through the API is), executions and audit entries through the
+    ExecutionStore ``executions``."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, aps, executions):
+        self.aps = aps
+        self.executions = executions
 
     def add_job(self, job: LegacyJob, class_string: str, trigger) -> None:
-        from bots_scheduler.scheduling.scheduler import FIRE
+        from bots_scheduler.scheduling.runner import FIRE
         extra = {} if not job.paused else {"next_run_time": None}   # None: stored paused
-        self.app.scheduler.aps.add_job(
+        self.aps.add_job(
             FIRE, trigger=trigger, id=job.job_id, name=job.name,
             args=[class_string, job.job_id, *job.pub_args], kwargs={}, jobstore="default",
             replace_existing=False, **extra)
 
     def add_executions(self, rows: list[dict]) -> None:
-        self.app.executions.copy_executions(rows)
+        self.executions.copy_executions(rows)
 
     def add_logs(self, rows: list[dict]) -> None:
-        self.app.executions.copy_logs(rows)
+        self.executions.copy_logs(rows)
 
 
 # -- the copy ------------------------------------------------------------------------------------
