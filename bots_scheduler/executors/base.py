@@ -34,19 +34,24 @@ class FiringExecutor(BaseExecutor):
         self.view = view
 
     # -- to implement ------------------------------------------------------------------------
-    def dispatch(self, job, pending: list[tuple[str, datetime | None]]) -> None:
-        """Run (or queue) the recorded executions ``pending`` = [(eid, scheduled time)]."""
+    def dispatch(self, job, pending: list[tuple[str, datetime | None]], options: dict) -> None:
+        """Run (or queue) the recorded executions ``pending`` = [(eid, scheduled time)] with
+        the Runner's ``options``."""
         raise NotImplementedError
 
     # -- APScheduler's entry point -----------------------------------------------------------
     def _do_submit_job(self, job, run_times):
+        options = run_options(job)
         given = job.kwargs.get("execution_id")      # run-now and retries: already recorded
         if given:
             pending = [(given, None)]
         else:
+            # the job as it fired: kept with the execution and handed to the run, which then
+            # need not read the job again
+            view = options["job_view"] = self.view(job)
             pending = [(eid, run_time) for run_time in self.due(job, run_times)
-                       if (eid := self.record(job, run_time))]
-        self.dispatch(job, pending)
+                       if (eid := self.record(job, run_time, view))]
+        self.dispatch(job, pending, options)
 
     def due(self, job, run_times: list[datetime]) -> list[datetime]:
         """The run times still within the misfire grace time (APScheduler's rule)."""
@@ -61,7 +66,7 @@ class FiringExecutor(BaseExecutor):
                             job.name, run_time.isoformat(), now - run_time, grace)
         return kept
 
-    def record(self, job, run_time: datetime) -> str | None:
+    def record(self, job, run_time: datetime, view: dict | None = None) -> str | None:
         """Write the execution of this firing; None when it is already recorded or must not
         run (this scheduler is no longer the leader, or the job class is disabled)."""
         if not self.may_fire():
@@ -71,7 +76,7 @@ class FiringExecutor(BaseExecutor):
         klass = self.registry.get(job.args[0])
         if klass is not None and not klass.is_enabled():
             return None
-        eid = self.lifecycle.record_firing(job.id, run_time, self.view(job))
+        eid = self.lifecycle.record_firing(job.id, run_time, view or self.view(job))
         if eid is None:
             log.info('job "%s" due at %s was already fired (another scheduler, or before a '
                      'restart); not fired again', job.name, run_time.isoformat())

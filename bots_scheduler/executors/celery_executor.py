@@ -12,7 +12,7 @@ import uuid
 from apscheduler.executors.base import MaxInstancesReachedError
 
 from bots_scheduler.executions.states import ExecutionState
-from bots_scheduler.executors.base import FiringExecutor, run_options
+from bots_scheduler.executors.base import FiringExecutor
 from bots_scheduler.executors.celery_app import TASK_NAME, describe_broker, make_celery
 
 log = logging.getLogger(__name__)
@@ -31,17 +31,17 @@ class CeleryExecutor(FiringExecutor):
                 raise MaxInstancesReachedError(job)
             self._do_submit_job(job, run_times)
 
-    def dispatch(self, job, pending):
+    def dispatch(self, job, pending, options):
         for eid, run_time in pending:
-            self.send(eid, job, run_time)
+            self.send(eid, job, options, run_time)
 
-    def send(self, eid: str, job, run_time=None) -> None:
+    def send(self, eid: str, job, options: dict, run_time=None) -> None:
         """Queue the run.  Its row gets the task id only once the message is out, so that a
         row without one is still the scheduler's (failed if the scheduler dies) and a row with
         one is the broker's (see cluster/reaper.py)."""
         job_class_string, job_id, *pub_args = job.args
         task_id = uuid.uuid4().hex
-        options = run_options(job)
+        options = dict(options)
         if run_time is not None:        # a firing: when it was due (for the lag metric)
             options["scheduled_time"] = run_time.isoformat()
         try:

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from bots_scheduler.executions.states import ExecutionState
-from bots_scheduler.executors.base import FiringExecutor, run_options
+from bots_scheduler.executors.base import FiringExecutor
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,9 @@ class ThreadsExecutor(FiringExecutor):
         self.runner = runner
         self._pool = concurrent.futures.ThreadPoolExecutor(pool_size, thread_name_prefix="job")
 
-    def dispatch(self, job, pending):
+    def dispatch(self, job, pending, options):
         # one pool task per submission, as APScheduler does: max_instances counts submissions
-        future = self._pool.submit(self._run_all, job.args, run_options(job), pending,
+        future = self._pool.submit(self._run_all, job.args, options, pending,
                                    job.misfire_grace_time)
         future.add_done_callback(lambda f: self._done(job.id, f))
 
