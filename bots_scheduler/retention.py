@@ -11,9 +11,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import delete, select
-
-from bots_scheduler.datastore.store import ACTIVE_STATES, utcnow
+from bots_scheduler.datastore.store import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +22,10 @@ INTERVAL = 3600.0       # seconds between passes
 
 
 class Retention:
-    def __init__(self, datastore, days: int, keep_runs: int, batch: int = BATCH,
+    def __init__(self, executions, days: int, keep_runs: int, batch: int = BATCH,
                  pause: float = PAUSE, interval: float = INTERVAL,
                  first_delay: float = FIRST_DELAY, findings=None):
-        self.datastore = datastore
+        self.executions = executions        # ExecutionStore: the deletes themselves
         # the findings store: the history of pruned executions goes with them; findings gone
         # before the cutoff go too; open findings are always kept
         self.findings = findings
@@ -70,49 +68,29 @@ class Retention:
     # -- one pass ----------------------------------------------------------------------------
     def prune(self) -> tuple[int, int]:
         cutoff = utcnow() - timedelta(days=self.days)
-        executions = sum(self._prune_job(job_id, cutoff) for job_id in self._old_job_ids(cutoff)
-                         if not self._stopping.is_set())
-        logs = self._prune_logs(cutoff)
+        executions = sum(
+            self._in_batches(lambda job_id=job_id: self._prune_batch(job_id, cutoff),
+                             "executions")
+            for job_id in self.executions.job_ids_before(cutoff) if not self._stopping.is_set())
+        logs = self._in_batches(lambda: self.executions.prune_logs(cutoff, self.batch), "logs")
         if self.findings is not None and not self._stopping.is_set():
             self.pruned["findings"] += self.findings.prune_gone(cutoff)
         return executions, logs
 
-    def _old_job_ids(self, cutoff) -> list[str]:
-        table = self.datastore.tables.executions
-        with self.datastore.engine.connect() as conn:
-            return list(conn.execute(select(table.c.job_id).distinct()
-                                     .where(table.c.scheduled_time < cutoff)).scalars())
+    def _prune_batch(self, job_id: str, cutoff) -> int:
+        eids = self.executions.prune_executions(job_id, cutoff, self.keep_runs, self.batch)
+        if eids and self.findings is not None:
+            self.findings.forget_executions(eids)
+        return len(eids)
 
-    def _prune_job(self, job_id: str, cutoff) -> int:
-        table = self.datastore.tables.executions
-        with self.datastore.engine.connect() as conn:
-            kept = list(conn.execute(select(table.c.eid).where(table.c.job_id == job_id)
-                                     .order_by(table.c.scheduled_time.desc())
-                                     .limit(self.keep_runs)).scalars()) if self.keep_runs else []
-        query = (select(table.c.eid)
-                 .where(table.c.job_id == job_id, table.c.scheduled_time < cutoff,
-                        table.c.state.not_in(ACTIVE_STATES), table.c.eid.not_in(kept))
-                 .order_by(table.c.scheduled_time).limit(self.batch))
-        return self._delete_in_batches(query, table.c.eid, "executions")
-
-    def _prune_logs(self, cutoff) -> int:
-        table = self.datastore.tables.logs
-        query = (select(table.c.id).where(table.c.created_time < cutoff)
-                 .order_by(table.c.id).limit(self.batch))
-        return self._delete_in_batches(query, table.c.id, "logs")
-
-    def _delete_in_batches(self, query, key_column, kind: str) -> int:
+    def _in_batches(self, delete_batch, kind: str) -> int:
+        """Call ``delete_batch()`` (one short transaction) until a batch is not full."""
         deleted = 0
         while not self._stopping.is_set():
-            with self.datastore.engine.begin() as conn:
-                keys = list(conn.execute(query).scalars())
-                if keys:
-                    conn.execute(delete(key_column.table).where(key_column.in_(keys)))
-            if keys and kind == "executions" and self.findings is not None:
-                self.findings.forget_executions(keys)
-            deleted += len(keys)
-            self.pruned[kind] += len(keys)
-            if len(keys) < self.batch:
+            count = delete_batch()
+            deleted += count
+            self.pruned[kind] += count
+            if count < self.batch:
                 break
             self._stopping.wait(self.pause)
         return deleted

@@ -98,9 +98,8 @@ def normalise(entry: dict, scheduler, stored_args: list | None = None) -> dict:
     """The entry as the scheduler would store it (cron fields as the trigger prints them);
     its secret references checked, and a mask of a secret-typed argument accepted only where
     the job already has a value (``stored_args``)."""
-    app = scheduler.app
     try:
-        spec = jobspec.parse_job_body(entry, app.registry, app.settings.timezone)
+        spec = jobspec.parse_job_body(entry, scheduler.registry, scheduler.settings.timezone)
         scheduler.checked_arguments(spec, stored_args)
     except InvalidJob as exc:
         raise TransferError(f"job {entry['job_id']}: {exc}") from None

@@ -14,7 +14,7 @@ from bots_scheduler.datastore.store import DatastoreUnavailable
 from bots_scheduler.executors.celery_app import BrokerUnavailable
 from bots_scheduler.scheduling.jobspec import InvalidJob
 from bots_scheduler.scheduling.scheduler import JobNotFound
-from bots_scheduler.scheduling.stop import ExecutionNotFound, NotStoppable
+from bots_scheduler.executions.stop import ExecutionNotFound, NotStoppable
 from bots_scheduler.transfer import TransferError
 from bots_scheduler.web.errors import ApiError, http_answer
 

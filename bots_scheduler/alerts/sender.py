@@ -104,11 +104,11 @@ def summary(outcomes: list[UrlOutcome]) -> tuple[str, str]:
 
 
 class AlertSender:
-    def __init__(self, config: AlertConfig, datastore, retry_delays=RETRY_DELAYS,
+    def __init__(self, config: AlertConfig, executions, retry_delays=RETRY_DELAYS,
                  secrets=None):
         """``secrets``: name -> value (the secrets store's lookup), for ``secret:NAME`` URLs."""
         self.config = config or EMPTY
-        self.datastore = datastore
+        self.executions = executions        # ExecutionStore: earlier states, alerts column
         self.secrets = secrets
         self.retry_delays = tuple(retry_delays)
         self._stopping = threading.Event()
@@ -184,7 +184,7 @@ class AlertSender:
         profiles = self.profiles_for(job)
         if not profiles:
             return
-        earlier = self.datastore.earlier_final_states(outcome.job_id, outcome.execution_id)
+        earlier = self.executions.earlier_final_states(outcome.job_id, outcome.execution_id)
         streak = streak_of(outcome.state, earlier)
         recorded = getattr(outcome, "findings", None)
         description = getattr(outcome, "description", "") or ""
@@ -234,7 +234,7 @@ class AlertSender:
             if final and all(e["status"] in ("sent", "failed") for e in entries.values()):
                 del self._records[execution_id]
             try:
-                self.datastore.update_execution(execution_id, alerts=column)
+                self.executions.set(execution_id, alerts=column)
             except Exception:
                 log.exception("alerts: cannot record %s for execution %s", status,
                               execution_id)

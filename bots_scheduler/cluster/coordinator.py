@@ -15,14 +15,12 @@ import threading
 import time
 from datetime import timedelta
 
-from apscheduler.schedulers.base import STATE_RUNNING
-from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
 from bots_scheduler.cluster.lease import Lease
 from bots_scheduler.cluster.members import HEARTBEAT, Membership, node_view
 from bots_scheduler.cluster.reaper import Reaper
-from bots_scheduler.cluster.tables import make_cluster_tables
+from bots_scheduler.cluster.tables import ClusterTables
 from bots_scheduler.datastore.store import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,27 +31,26 @@ RECENT_WORKERS = timedelta(minutes=10)
 
 
 class Coordinator:
-    def __init__(self, app, role: str = "scheduler", name: str = "", address: str = "",
-                 detail: str = ""):
-        self.app = app
+    """``role``: "scheduler" or "worker"; ``name``/``address``/``detail`` describe this node in
+    the cluster view; ``queue_limit``: the misfire grace time (seconds a queued run may wait);
+    ``executor``/``broker``: shown in the cluster view."""
+
+    def __init__(self, engine, tables: ClusterTables, lifecycle, role: str = "scheduler", *,
+                 name: str = "", address: str = "", detail: str = "",
+                 queue_limit: float = 3600, executor: str = "threads", broker: str = ""):
+        self.engine = engine
         self.role = role
-        settings = app.settings
-        engine = app.datastore.engine
-        self.tables = make_cluster_tables(settings.database.jobs_table)
-        if role == "scheduler":
-            address = address or f"127.0.0.1:{settings.scheduler_port}"
-            detail = detail or f"executor {settings.executor}"
-        else:
-            from bots_scheduler.executors.celery_app import describe_broker
-            name = name or settings.extra.get("worker_name", "")
-            address = address or describe_broker(settings.broker or "")
-            detail = detail or f"concurrency {settings.threadpool_size}"
+        self.queue_limit = queue_limit
+        self.executor, self.broker = executor, broker
+        self.tables = tables
+        self.store = lifecycle.store
         self.membership = Membership(engine, self.tables.nodes, role, name=name,
-                                     hostname=app.runner.hostname, address=address,
+                                     hostname=lifecycle.hostname, address=address,
                                      detail=detail)
         self.lease = Lease(engine, self.tables.lease, self.membership.node_id,
                            self.membership.node_is_dead)
-        self.reaper = Reaper(app.datastore, self.membership, queue_limit=settings.job_misfire)
+        self.reaper = Reaper(lifecycle, self.membership, queue_limit=queue_limit)
+        self._wakeup = None
         self._stop = threading.Event()
         self._retiring = False
         self._thread: threading.Thread | None = None
@@ -62,7 +59,7 @@ class Coordinator:
 
     # -- life cycle --------------------------------------------------------------------------
     def create_tables(self) -> None:
-        self.tables.metadata.create_all(self.app.datastore.engine)
+        self.tables.metadata.create_all(self.engine)
 
     def recover(self, reason: str) -> int:
         """At start-up: fail executions left active by processes that are gone (this one's
@@ -71,7 +68,10 @@ class Coordinator:
         self.membership.forget_dead_here()
         return failed
 
-    def start(self) -> None:
+    def start(self, wakeup=None) -> None:
+        """``wakeup()``: called at every step while this scheduler leads, so that APScheduler
+        looks at the shared job store again (jobs changed through another instance)."""
+        self._wakeup = wakeup
         self.membership.join()
         self._step()     # a lone scheduler fires from its first second
         self._thread = threading.Thread(target=self._loop, name="cluster", daemon=True)
@@ -113,9 +113,8 @@ class Coordinator:
         if self._retiring or self.role != "scheduler":
             return
         leader = self.lease.tick()
-        aps = self.app.scheduler.aps
-        if leader and aps.state == STATE_RUNNING:
-            aps.wakeup()       # jobs changed through another instance; a lease just taken
+        if leader and self._wakeup is not None:
+            self._wakeup()     # jobs changed through another instance; a lease just taken
         if leader:
             self._every(REAP_EVERY, "_last_reap", self.reaper.reap)
             self._every(HOUSEKEEP_EVERY, "_last_housekeeping", self._housekeeping)
@@ -132,10 +131,8 @@ class Coordinator:
                         str(exc).splitlines()[0])
 
     def _housekeeping(self) -> None:
-        firings = self.tables.firings
-        keep = timedelta(seconds=self.app.settings.job_misfire) + timedelta(days=1)
-        with self.app.datastore.engine.begin() as conn:
-            conn.execute(delete(firings).where(firings.c.created_time < utcnow() - keep))
+        keep = timedelta(seconds=self.queue_limit) + timedelta(days=1)
+        self.store.forget_firings(utcnow() - keep)
         self.membership.forget_old()
 
     # -- the view of GET /api/v1/cluster -----------------------------------------------------
@@ -144,13 +141,11 @@ class Coordinator:
         me = self.membership.node_id
         nodes = self.membership.nodes()
         recent = utcnow() - RECENT_WORKERS
-        settings = self.app.settings
-        from bots_scheduler.executors.celery_app import describe_broker
         return {
             "this": me,
             "leader": leader or "",
-            "executor": settings.executor,
-            "broker": describe_broker(settings.broker) if settings.broker else "",
+            "executor": self.executor,
+            "broker": self.broker,
             "schedulers": [node_view(n, leader, me) for n in nodes
                            if n["role"] == "scheduler" and n["last_seen"] >= recent],
             "workers": [node_view(n, leader, me) for n in nodes

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
-
-from bots_scheduler.datastore.store import ACTIVE_STATES, utcnow
-from bots_scheduler.jobs.report import Section, Text, render_report
+from bots_scheduler.datastore.store import utcnow
+from bots_scheduler.executions.lifecycle import Lifecycle
+from bots_scheduler.executions.states import ExecutionState
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +21,15 @@ QUEUE_MARGIN = 60.0
 
 
 class Reaper:
-    def __init__(self, datastore, membership, queue_limit: float):
-        self.datastore = datastore
+    def __init__(self, lifecycle: Lifecycle, membership, queue_limit: float):
+        self.lifecycle = lifecycle
         self.membership = membership
         self.queue_limit = queue_limit + QUEUE_MARGIN
 
     def reap(self, reason: str | None = None, at_startup: bool = False) -> int:
         """Fail orphaned executions; returns how many.  At start-up this process owns none yet,
         so rows carrying its own hostname and pid are from an earlier process."""
-        table = self.datastore.tables.executions
-        with self.datastore.engine.connect() as conn:
-            rows = conn.execute(select(table.c.eid, table.c.state, table.c.hostname,
-                                       table.c.pid, table.c.task_id, table.c.scheduled_time)
-                                .where(table.c.state.in_(ACTIVE_STATES))).all()
+        rows = self.lifecycle.store.active_rows()
         if not rows:
             return 0
         live = self.membership.live_owners()
@@ -59,17 +54,9 @@ class Reaper:
         return failed
 
     def _fail(self, row, why: str) -> int:
-        table = self.datastore.tables.executions
-        now = utcnow()
-        report = render_report("Interrupted", [Section("Interrupted", Text(why))])
-        with self.datastore.engine.begin() as conn:
-            # only if nobody moved it on meanwhile (a worker starting it, the run ending)
-            result = conn.execute(update(table).where(
-                table.c.eid == row.eid, table.c.state == row.state,
-                table.c.hostname.is_not_distinct_from(row.hostname),
-                table.c.pid.is_not_distinct_from(row.pid))
-                .values(state="failed", description=why[:2000], result=report,
-                        updated_time=now, finished_time=now))
-        if result.rowcount:
+        # only if nobody moved it on meanwhile (a worker starting it, the run ending)
+        moved = self.lifecycle.end(row.eid, ExecutionState.FAILED, "Interrupted", why,
+                                   expect=(row.state,), owner=(row.hostname, row.pid))
+        if moved:
             log.warning("execution %s marked failed: %s", row.eid, why)
-        return result.rowcount
+        return int(moved)

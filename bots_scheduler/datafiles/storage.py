@@ -30,11 +30,13 @@ READ_CHUNK = 64 * 1024
 
 
 class DataFiles:
-    """The data files of one data folder, recorded in the files table of a Datastore."""
+    """The data files of one data folder, recorded in the files table of a Datastore; each
+    change leaves an entry in the audit log (``audit``: the ExecutionStore, its owner)."""
 
-    def __init__(self, data_dir, datastore, max_size: int = DEFAULT_MAX_SIZE):
+    def __init__(self, data_dir, datastore, max_size: int = DEFAULT_MAX_SIZE, *, audit):
         self.root = Path(os.path.realpath(data_dir))
         self.datastore = datastore
+        self.audit = audit
         self.table = datastore.tables.files
         self.max_size = max_size
         self._lock = threading.Lock()   # one commit or deletion at a time: check-then-rename
@@ -193,7 +195,7 @@ class DataFiles:
                 "size": checker.size}
 
     def _audit(self, event: str, user: str, description: str) -> None:
-        self.datastore.add_log("", "", event, user, description)
+        self.audit.add_log("", "", event, user, description)
 
 
 class Upload:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 
-def make_executor(app):
-    """The APScheduler executor chosen by ``--executor``."""
-    if app.settings.executor == "celery":
+def make_executor(settings, lifecycle, registry, may_fire, view, runner):
+    """The APScheduler executor chosen by ``--executor`` (executors/base.py says what the
+    collaborators are for)."""
+    if settings.executor == "celery":
         from bots_scheduler.executors.celery_executor import CeleryExecutor
-        return CeleryExecutor(app)
+        return CeleryExecutor(lifecycle, registry, may_fire, view, settings.broker)
     from bots_scheduler.executors.threads import ThreadsExecutor
-    return ThreadsExecutor(app)
+    return ThreadsExecutor(lifecycle, registry, may_fire, view, runner,
+                           settings.threadpool_size)

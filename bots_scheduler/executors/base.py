@@ -1,30 +1,37 @@
 """What both executors share: a due firing becomes an execution row *before* it runs.
 
 The row is written together with a row of the firings table keyed by (job, scheduled time), in
-one transaction.  So a firing is recorded at most once even when two schedulers see it due, or
-when a scheduler dies after recording it but before APScheduler moved the job's next run time on
-(the next leader finds it recorded and skips it); and a firing is never lost once recorded (a run
-that then cannot happen ends ``failed``, see cluster/reaper.py).
+one transaction (``ExecutionStore.record_firing``).  So a firing is recorded at most once even
+when two schedulers see it due, or when a scheduler dies after recording it but before
+APScheduler moved the job's next run time on (the next leader finds it recorded and skips it);
+and a firing is never lost once recorded (a run that then cannot happen ends ``failed``, see
+cluster/reaper.py).
 """
 from __future__ import annotations
 
 import logging
-import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.executors.base import BaseExecutor
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 
-from bots_scheduler.datastore.store import to_naive_utc, utcnow
+from bots_scheduler.executions.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
 
 class FiringExecutor(BaseExecutor):
-    def __init__(self, app):
+    """``may_fire()``: whether this scheduler may fire jobs now (it holds the lease);
+    ``view(job)``: the API's Job object of an APScheduler job (secret values masked), kept
+    with the execution."""
+
+    def __init__(self, lifecycle: Lifecycle, registry, may_fire: Callable[[], bool],
+                 view: Callable[[object], dict]):
         super().__init__()
-        self.app = app
+        self.lifecycle = lifecycle
+        self.registry = registry
+        self.may_fire = may_fire
+        self.view = view
 
     # -- to implement ------------------------------------------------------------------------
     def dispatch(self, job, pending: list[tuple[str, datetime | None]]) -> None:
@@ -57,31 +64,17 @@ class FiringExecutor(BaseExecutor):
     def record(self, job, run_time: datetime) -> str | None:
         """Write the execution of this firing; None when it is already recorded or must not
         run (this scheduler is no longer the leader, or the job class is disabled)."""
-        app = self.app
-        cluster = getattr(app, "cluster", None)
-        if cluster is not None and not cluster.may_fire():
+        if not self.may_fire():
             log.warning('job "%s" due at %s not fired: this scheduler is no longer the leader',
                         job.name, run_time.isoformat())
             return None
-        klass = app.registry.get(job.args[0])
+        klass = self.registry.get(job.args[0])
         if klass is not None and not klass.is_enabled():
             return None
-        view = app.scheduler.view(job)
-        eid = uuid.uuid4().hex
-        firings = cluster.tables.firings if cluster is not None else None
-        try:
-            with app.datastore.engine.begin() as conn:
-                if firings is not None:
-                    conn.execute(insert(firings).values(
-                        job_id=job.id, run_time=to_naive_utc(run_time), eid=eid,
-                        created_time=utcnow()))
-                app.datastore.add_execution(eid, view, "scheduled", run_time,
-                                            hostname=app.runner.hostname, pid=app.runner.pid,
-                                            conn=conn)
-        except IntegrityError:
+        eid = self.lifecycle.record_firing(job.id, run_time, self.view(job))
+        if eid is None:
             log.info('job "%s" due at %s was already fired (another scheduler, or before a '
                      'restart); not fired again', job.name, run_time.isoformat())
-            return None
         return eid
 
 

@@ -5,18 +5,17 @@ import concurrent.futures
 import logging
 from datetime import datetime, timedelta, timezone
 
-from bots_scheduler.datastore.store import utcnow
+from bots_scheduler.executions.states import ExecutionState
 from bots_scheduler.executors.base import FiringExecutor, run_options
-from bots_scheduler.jobs.report import Section, Text, render_report
 
 log = logging.getLogger(__name__)
 
 
 class ThreadsExecutor(FiringExecutor):
-    def __init__(self, app):
-        super().__init__(app)
-        self._pool = concurrent.futures.ThreadPoolExecutor(app.settings.threadpool_size,
-                                                           thread_name_prefix="job")
+    def __init__(self, lifecycle, registry, may_fire, view, runner, pool_size: int):
+        super().__init__(lifecycle, registry, may_fire, view)
+        self.runner = runner
+        self._pool = concurrent.futures.ThreadPoolExecutor(pool_size, thread_name_prefix="job")
 
     def dispatch(self, job, pending):
         # one pool task per submission, as APScheduler does: max_instances counts submissions
@@ -40,16 +39,15 @@ class ThreadsExecutor(FiringExecutor):
 
     def _run_one(self, job_class_string, job_id, pub_args, options, eid):
         try:
-            self.app.runner.run(job_class_string, job_id, pub_args, options, eid)
+            self.runner.run(job_class_string, job_id, pub_args, options, eid)
         except Exception:       # the runner records a job's own errors; this is ours
             log.exception("execution %s of job %s could not be run", eid, job_id)
 
     def _missed(self, eid, late, grace):
         why = (f"missed: every job thread was busy until {late.total_seconds():.0f} s after "
                f"the scheduled time, beyond the misfire grace time ({grace:g} s)")
-        self.app.datastore.update_execution(
-            eid, state="failed", description=why, finished_time=utcnow(),
-            result=render_report("Missed", [Section("Missed", Text(why))]))
+        self.lifecycle.end(eid, ExecutionState.FAILED, "Missed", why,
+                           expect=(ExecutionState.SCHEDULED,))
 
     def _done(self, job_id, future):
         exc = future.exception()

@@ -18,13 +18,22 @@ DEFAULT_INFO = {
 class JobFailed(Exception):
     """Raised by a job to end its run ``failed`` while still keeping a report.
 
-    ``report_html`` (for example the output of a ``@report`` method) becomes the execution's
-    result; without it the report just says the message.
+    ``report`` becomes the execution's report: a ``Report`` (what a ``@report`` method
+    returns), a list of report items (shown under the job's report title), or HTML text built
+    with ``render_report`` (the older API).  Without it the report just says the message.
     """
 
-    def __init__(self, message, report_html=None):
+    def __init__(self, message, report=None):
         super().__init__(message)
-        self.report_html = report_html
+        self.report = report
+
+    @property
+    def report_html(self) -> str | None:
+        """The report as HTML (older name; the runner renders ``report`` itself)."""
+        from bots_scheduler.jobs.report import Report
+        if self.report is None or isinstance(self.report, str):
+            return self.report
+        return Report.of(self.report, "").html()
 
 
 class JobTimedOut(JobFailed):
@@ -36,8 +45,12 @@ class JobBase:
 
     A job overrides ``info`` and ``run``.  ``run`` receives the job's ``pub_args`` positionally
     (``file`` arguments as absolute paths inside the data folder) and returns report items,
-    usually through the ``@report`` decorator.  Setting ``self._data`` to something non-empty
-    marks the run as having found something (notifications); ``self._notify`` forces the choice.
+    usually through the ``@report`` decorator.
+
+    What the run found goes in ``self.data`` (stored with the execution; non-empty data sends
+    the notifications).  ``self.notify`` is ``None`` (decide from the data), ``True`` (always
+    notify) or ``False`` (never).  ``self._data`` and ``self._notify`` are the older names of
+    the same two attributes.
     """
 
     info: dict = {}
@@ -45,11 +58,27 @@ class JobBase:
     def __init__(self, job_id: str, execution_id: str, context=None):
         self.job_id = job_id
         self.execution_id = execution_id
-        self.context = context          # JobContext: data folder, job name, stop event...
-        self._data = None
-        self._notify = None
-        self._report_items = None
+        self.context = context          # RunContext: data folder, job name, stop event...
+        self.data = None
+        self.notify: bool | None = None
         self.stop_event = getattr(context, "stop_event", None) or threading.Event()
+
+    # the plugin API before ``data``/``notify`` (CONTRACT §9 keeps them working)
+    @property
+    def _data(self):
+        return self.data
+
+    @_data.setter
+    def _data(self, value):
+        self.data = value
+
+    @property
+    def _notify(self):
+        return self.notify
+
+    @_notify.setter
+    def _notify(self, value):
+        self.notify = value
 
     @classmethod
     def meta_info(cls) -> dict:

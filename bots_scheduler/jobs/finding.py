@@ -83,9 +83,7 @@ class Finding(ReportItem):
         details = ""
         if self.details:
             data = Data(self.details)
-            # Data.render takes the renderer since report items became values (arch-core)
-            details = (data.render(renderer)  # type: ignore[call-arg]
-                       if renderer is not None else data.render())
+            details = data.render(renderer)
         return (f'<div class="report-finding severity-{self.severity}">'
                 f'<span class="finding-severity">{self.severity}</span> '
                 f'<span class="finding-kind">{text(self.kind)}</span> '

@@ -144,10 +144,10 @@ class TargetWriter:
             replace_existing=False, **extra)
 
     def add_executions(self, rows: list[dict]) -> None:
-        self.app.datastore.copy_executions(rows)
+        self.app.executions.copy_executions(rows)
 
     def add_logs(self, rows: list[dict]) -> None:
-        self.app.datastore.copy_logs(rows)
+        self.app.executions.copy_logs(rows)
 
 
 # -- the copy ------------------------------------------------------------------------------------

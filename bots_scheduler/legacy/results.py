@@ -51,7 +51,7 @@ class OriginalHtml(ReportItem):
         super().__init__()
         self.html_text = html_text
 
-    def render(self) -> str:
+    def render(self, renderer=None) -> str:
         return f'<div class="report-original">{sanitise(self.html_text)}</div>'
 
 

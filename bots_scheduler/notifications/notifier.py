@@ -1,11 +1,14 @@
 """The Notifier: decides after each run whether to e-mail its report, and sends it off the job's
 critical path.
 
-``on_run_finished`` is a run listener (``Application.run_listeners``): it runs in the job thread
-once the execution row is final, decides quickly, and queues one delivery per profile.  Each
-profile has its own worker thread, so a dead server for one profile never delays another, and
-retries transient failures with backoff.  The outcome per profile is written to the execution's
-``notifications`` column; the run's own state is never touched.
+It takes part in two post-run steps (executions/steps.py): ``detect_changes`` (before the run
+is recorded) adds the "changes since the previous successful run" section to the report of a
+``notify_changes`` job; ``on_run_finished`` (after it) decides quickly and queues one delivery
+per profile.  A delivery carries the report as items: each e-mail renders them itself, its
+images as inline parts.  Each profile has its own worker thread, so a dead server for one
+profile never delays another, and retries transient failures with backoff.  The outcome per
+profile is written to the execution's ``notifications`` column; the run's own state is never
+touched.
 """
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from bots_scheduler.executions.outcome import FinishedRun, redactor
 from bots_scheduler.findings.recording import changes_section
-from bots_scheduler.jobs.report import Text, render_items, render_report
+from bots_scheduler.jobs.finding import collect_findings
+from bots_scheduler.jobs.report import Report, Text
 from bots_scheduler.notifications.changes import Changes, compare, report_section
 from bots_scheduler.notifications.profiles import SmtpProfile, load_profiles
 from bots_scheduler.notifications.sender import DeliveryError, build_message, deliver
@@ -34,14 +39,17 @@ class Delivery:
     execution_id: str | None
     job_name: str
     subject: str
-    body_html: str
+    report: Report
     headers: dict
+    sensitive: dict | None = None      # {value: name} never to show (CONTRACT §7)
 
 
 class Notifier:
-    def __init__(self, profiles, datastore, retry_delays=RETRY_DELAYS):
+    """``executions``: the ExecutionStore (previous data, the notifications column)."""
+
+    def __init__(self, profiles, executions, retry_delays=RETRY_DELAYS):
         self.profiles: tuple[SmtpProfile, ...] = tuple(profiles)
-        self.datastore = datastore
+        self.executions = executions
         self.retry_delays = tuple(retry_delays)
         self._stopping = threading.Event()
         self._records_lock = threading.Lock()
@@ -50,9 +58,9 @@ class Notifier:
         self.failures: dict[str, int] = {p.name: 0 for p in self.profiles}   # for /metrics
 
     @classmethod
-    def from_settings(cls, settings, datastore, **kwargs) -> "Notifier":
+    def from_settings(cls, settings, executions, **kwargs) -> "Notifier":
         """Raises UsageError (one line) when the selected profiles are not usable."""
-        return cls(load_profiles(settings.smtp_config, settings.smtp_profiles), datastore,
+        return cls(load_profiles(settings.smtp_config, settings.smtp_profiles), executions,
                    **kwargs)
 
     # -- life cycle --------------------------------------------------------------------------
@@ -77,74 +85,76 @@ class Notifier:
             if worker.is_alive():
                 worker.join(max(deadline - time.monotonic(), 0))
 
-    # -- the run listener --------------------------------------------------------------------
-    def on_run_finished(self, outcome) -> None:
+    # -- the post-run steps ------------------------------------------------------------------
+    def detect_changes(self, run: FinishedRun) -> None:
+        """The "changes" step (before "record"): a succeeded run of a ``notify_changes`` job
+        gets a section of what changed in its data since the previous successful run -- unless
+        the run reports findings, which say what is new themselves (findings/recording.py)."""
+        if not (wants_changes(run) and run.outcome.succeeded) or \
+                collect_findings(run.report.items):
+            return
+        previous = self.executions.previous_data(run.job_id, run.execution_id)
+        changes = compare(previous, run.data)
+        run.notes["changes"] = changes
+        run.outcome.report = run.outcome.report.with_items(report_section(changes))
+
+    def on_run_finished(self, run: FinishedRun) -> None:
+        """The "notify" step (after "record")."""
         try:
-            self._handle(outcome)
+            self._handle(run)
         except Exception:       # a notification problem must never disturb the run
             log.exception("notifications: execution %s of job %s not handled",
-                          getattr(outcome, "execution_id", "?"), _job_name(outcome))
+                          run.execution_id, run.job_name)
 
-    def _handle(self, outcome) -> None:
-        if not getattr(outcome, "final", True):
+    def _handle(self, run: FinishedRun) -> None:
+        if not run.final or not self.profiles:
             return      # another attempt follows (retries): only the last one is told
-        change_mode = wants_changes(outcome)
-        if not change_mode and not self.profiles:
-            return
-        succeeded = outcome.state == "succeeded"
-        forced = getattr(outcome, "notify", None)
-        recorded = getattr(outcome, "findings", None)
-        if change_mode and succeeded and recorded is not None and recorded.used:
-            # the job records findings: what is new is what they say, not a diff of _data
+        succeeded = run.outcome.succeeded
+        forced = run.notify
+        changes = run.notes.get("changes")
+        recorded = run.findings
+        if wants_changes(run) and succeeded and recorded is not None and recorded.used:
+            # the job records findings: what is new is what they say, not a diff of its data
             send = recorded.counts.any_change if forced is None else bool(forced)
-            if self.profiles and not send:
-                self._record_all(outcome.execution_id, "skipped",
+            if not send:
+                self._record_all(run.execution_id, "skipped",
                                  "no new, changed or gone finding since the previous "
                                  "successful run")
-            body = render_report(_title(outcome), [
+            body = Report(_title(run), [
                 changes_section(recorded),
-                Text(f"The full report is execution {outcome.execution_id} in Bots Scheduler.")])
-            subject = _subject(outcome, findings=recorded.counts)
-        elif change_mode and succeeded:
-            changes = self._changes(outcome)
+                Text(f"The full report is execution {run.execution_id} in Bots Scheduler.")])
+            subject = _subject(run, findings=recorded.counts)
+        elif changes is not None:
             send = bool(changes) if forced is None else bool(forced)
-            if self.profiles and not send and not changes:
-                self._record_all(outcome.execution_id, "skipped",
+            if not send and not changes:
+                self._record_all(run.execution_id, "skipped",
                                  "no change since the previous successful run")
-            body, subject = self._change_report(outcome, changes), _subject(outcome, changes)
+            body = Report(_title(run), [
+                report_section(changes),
+                Text(f"The full report is execution {run.execution_id} in Bots Scheduler.")])
+            subject = _subject(run, changes)
         else:
-            send = (succeeded and has_data(outcome.data)) if forced is None else bool(forced)
-            body, subject = outcome.result or "", _subject(outcome)
-        if send and self.profiles:
-            self.enqueue(outcome.execution_id, _job_name(outcome), subject, body,
-                         headers={"X-Bots-Scheduler-Job": _job_name(outcome),
-                                  "X-Bots-Scheduler-Execution": str(outcome.execution_id)})
-
-    def _changes(self, outcome) -> Changes:
-        previous = self.datastore.previous_data(outcome.job_id, outcome.execution_id)
-        changes = compare(previous, outcome.data)
-        section = render_items(report_section(changes))
-        self.datastore.update_execution(outcome.execution_id,
-                                        result=with_section(outcome.result or "", section))
-        return changes
-
-    def _change_report(self, outcome, changes: Changes) -> str:
-        return render_report(_title(outcome), [
-            report_section(changes),
-            Text(f"The full report is execution {outcome.execution_id} in Bots Scheduler."),
-        ])
+            send = (succeeded and has_data(run.data)) if forced is None else bool(forced)
+            body, subject = run.report, _subject(run)
+        if send:
+            self.enqueue(run.execution_id, run.job_name, subject, body,
+                         headers={"X-Bots-Scheduler-Job": run.job_name,
+                                  "X-Bots-Scheduler-Execution": str(run.execution_id)},
+                         sensitive=run.sensitive)
 
     # -- deliveries --------------------------------------------------------------------------
-    def enqueue(self, execution_id, job_name: str, subject: str, body_html: str,
-                headers: dict | None = None) -> None:
-        delivery = Delivery(execution_id, job_name, subject, body_html, dict(headers or {}))
+    def enqueue(self, execution_id, job_name: str, subject: str, report: Report,
+                headers: dict | None = None, sensitive: dict | None = None) -> None:
+        delivery = Delivery(execution_id, job_name, subject, report, dict(headers or {}),
+                            dict(sensitive or {}))
         for profile in self.profiles:
             self._record(execution_id, profile.name, "queued", "waiting to be sent", 0)
             self._workers[profile.name].queue.put(delivery)
 
     def deliver_with_retries(self, profile: SmtpProfile, delivery: Delivery) -> None:
         # built here, in the profile's thread, once: every attempt sends the same Message-ID
-        message = build_message(profile, delivery.subject, delivery.body_html, delivery.headers)
+        message = build_message(profile, delivery.subject, delivery.report, delivery.headers,
+                                redact=redactor(delivery.sensitive or {}))
         attempts = len(self.retry_delays) + 1
         for attempt in range(1, attempts + 1):
             try:
@@ -188,7 +198,7 @@ class Notifier:
                     and len(entries) == len(self.profiles):
                 del self._records[execution_id]
             try:
-                self.datastore.update_execution(execution_id, notifications=column)
+                self.executions.set(execution_id, notifications=column)
             except Exception:
                 log.exception("notifications: cannot record %s for execution %s",
                               status, execution_id)
@@ -211,13 +221,12 @@ class _ProfileWorker(threading.Thread):
 
 # -- decisions -----------------------------------------------------------------------------------
 
-def wants_changes(outcome) -> bool:
+def wants_changes(run) -> bool:
     """The job's ``notify_changes``: the per-job override when set, else the class's info."""
-    override = (getattr(outcome, "job", None) or {}).get("notify_changes")
+    override = (run.job or {}).get("notify_changes")
     if override is not None:
         return override is True or str(override).lower() in ("true", "1", "yes", "on")
-    job_class = getattr(outcome, "job_class", None)
-    return bool(job_class and job_class.meta_info().get("notify_changes"))
+    return bool(run.job_class and run.job_class.meta_info().get("notify_changes"))
 
 
 def has_data(data) -> bool:
@@ -229,31 +238,18 @@ def has_data(data) -> bool:
         return True
 
 
-def with_section(report_html: str, section_html: str) -> str:
-    """The report with the changes section inside its outer element."""
-    if report_html.endswith("</div>"):
-        return report_html[:-len("</div>")] + section_html + "</div>"
-    return report_html + section_html
+def _title(run) -> str:
+    if run.title:
+        return run.title
+    return run.job_class.meta_info()["job_class_name"] if run.job_class else "Report"
 
 
-def _job_name(outcome) -> str:
-    job = getattr(outcome, "job", None) or {}
-    return job.get("name") or getattr(outcome, "job_id", "") or "job"
-
-
-def _title(outcome) -> str:
-    if getattr(outcome, "title", ""):
-        return outcome.title
-    job_class = getattr(outcome, "job_class", None)
-    return job_class.meta_info()["job_class_name"] if job_class else "Report"
-
-
-def _subject(outcome, changes: Changes | None = None, findings=None) -> str:
-    subject = f"{SUBJECT_PREFIX} {_job_name(outcome)}: {_title(outcome)}"
+def _subject(run, changes: Changes | None = None, findings=None) -> str:
+    subject = f"{SUBJECT_PREFIX} {run.job_name}: {_title(run)}"
     if changes is not None:
         subject += f" ({changes.summary()})"
     if findings is not None:
         subject += f" ({findings.new} new, {findings.changed} changed, {findings.gone} gone)"
-    if outcome.state != "succeeded":
-        subject += f" [{outcome.state}]"
+    if run.state != "succeeded":
+        subject += f" [{run.state}]"
     return subject

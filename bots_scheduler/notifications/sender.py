@@ -6,10 +6,8 @@ does not verify, a 5xx reply).
 """
 from __future__ import annotations
 
-import base64
 import email.policy
 import html
-import re
 import smtplib
 import socket
 import ssl
@@ -17,6 +15,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from bots_scheduler.jobs.report import Image, Renderer, Report
 from bots_scheduler.notifications.profiles import SmtpProfile
 from bots_scheduler.notifications.text import html_to_text
 
@@ -24,7 +23,6 @@ MAILER = "Bots Scheduler"
 # Headers unfolded up to RFC 5322's 998 characters: the default 78 makes Python fold a subject
 # starting with "[" right after "Subject:", which readers then show with a leading space.
 _POLICY = email.policy.SMTP.clone(max_line_length=998)
-_DATA_IMAGE = re.compile(r'src="data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/=]+)"')
 
 _STYLE = """
 body { font-family: sans-serif; color: #222; }
@@ -41,9 +39,12 @@ class DeliveryError(Exception):
         self.transient = transient
 
 
-def build_message(profile: SmtpProfile, subject: str, report_html: str,
-                  headers: dict | None = None) -> EmailMessage:
-    """A multipart/alternative message: the plain-text rendering first, then the HTML report."""
+def build_message(profile: SmtpProfile, subject: str, report: Report,
+                  headers: dict | None = None, redact=None) -> EmailMessage:
+    """A multipart/alternative message: the plain-text rendering first, then the HTML report.
+
+    The report is rendered here, for e-mail: its images become inline parts referenced by
+    Content-ID (many mail clients block ``data:`` URLs); ``redact`` hides secret values."""
     message = EmailMessage(policy=_POLICY)
     message["Subject"] = subject
     message["From"] = profile.sender
@@ -54,27 +55,29 @@ def build_message(profile: SmtpProfile, subject: str, report_html: str,
     message["X-Mailer"] = MAILER
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(html_to_text(report_html))
-    domain = _domain(profile.envelope_sender)
-    document, images = _inline_images(_html_document(subject, report_html), domain)
-    message.add_alternative(document, subtype="html")
+    images = InlineImages(_domain(profile.envelope_sender))
+    body = Renderer(redact=redact, image_source=images.source).report(report)
+    message.set_content(html_to_text(body))
+    message.add_alternative(_html_document(subject, body), subtype="html")
     html_part = message.get_payload()[-1]
-    for cid, subtype, content in images:
-        html_part.add_related(content, "image", subtype, cid=f"<{cid}>", disposition="inline")
+    for cid, image in images.parts:
+        maintype, subtype = image.mime_type.split("/")
+        html_part.add_related(image.content, maintype, subtype, cid=f"<{cid}>",
+                              disposition="inline")
     return message
 
 
-def _inline_images(document: str, domain: str) -> tuple[str, list]:
-    """Report images are data: URLs, which many mail clients block; send them as inline parts
-    of a multipart/related body, referenced by Content-ID, instead."""
-    images = []
+class InlineImages:
+    """The renderer's ``image_source`` for e-mail: each image gets a Content-ID."""
 
-    def to_cid(match):
-        cid = make_msgid(domain=domain)[1:-1]
-        images.append((cid, match.group(1), base64.b64decode(match.group(2))))
-        return f'src="cid:{cid}"'
+    def __init__(self, domain: str):
+        self.domain = domain
+        self.parts: list[tuple[str, Image]] = []
 
-    return _DATA_IMAGE.sub(to_cid, document), images
+    def source(self, image: Image) -> str:
+        cid = make_msgid(domain=self.domain)[1:-1]
+        self.parts.append((cid, image))
+        return f"cid:{cid}"
 
 
 def _domain(address: str) -> str:

@@ -8,14 +8,14 @@ from __future__ import annotations
 import socket
 import sys
 
-from bots_scheduler.jobs.report import Section, Text, render_report
+from bots_scheduler.jobs.report import Report, Section, Text
 from bots_scheduler.notifications.notifier import SUBJECT_PREFIX
 from bots_scheduler.notifications.profiles import SmtpProfile, load_profiles
 from bots_scheduler.notifications.sender import DeliveryError, build_message, deliver
 
 
-def test_report(profile: SmtpProfile) -> str:
-    return render_report("SMTP test", [Section(
+def test_report(profile: SmtpProfile) -> Report:
+    return Report("SMTP test", [Section(
         "SMTP test", Text(f"This is a test message of Bots Scheduler's SMTP profile "
                           f"{profile.name!r}, sent from {socket.gethostname()} through "
                           f"{profile.hostname}:{profile.port} ({profile.security})."),

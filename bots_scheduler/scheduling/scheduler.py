@@ -1,32 +1,35 @@
 """The scheduling core: APScheduler 3 with the jobs in the configured database.
 
 ``JobScheduler`` is what the REST API talks to: it validates job definitions, keeps the audit log
-in step with every change, and hands run-now requests to the same thread pool as scheduled runs.
+in step with every change, and queues run-now requests and retries on the same executor as
+scheduled runs.  It gets its job store and executor built (app.py): the job store sees due jobs
+only while this scheduler leads the cluster, the executor hands runs to the Runner.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy.exc import SQLAlchemyError
 
-from bots_scheduler.cluster.jobstore import LeaderJobStore
 from bots_scheduler.errors import NotFound
-from bots_scheduler.executors import make_executor
+from bots_scheduler.executions.lifecycle import Lifecycle, new_execution_id
+from bots_scheduler.executions.states import ExecutionState
+from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.scheduling import jobspec
 from bots_scheduler.scheduling.jobspec import InvalidJob
 from bots_scheduler.scheduling.jobviews import JobViews
+from bots_scheduler.scheduling.runner import FIRE
 from bots_scheduler.secrets import arguments as secret_args
 
 log = logging.getLogger(__name__)
 
-FIRE = "bots_scheduler.scheduling.runner:fire"
 RUN_NOW_STORE = "runnow"
-DEFAULT_RETRY_DELAY = 60.0      # seconds before another attempt, unless the job says
 
 
 class JobNotFound(NotFound):
@@ -36,18 +39,25 @@ class JobNotFound(NotFound):
 
 
 class JobScheduler:
-    def __init__(self, app):
-        self.app = app
-        settings = app.settings
-        # only the leader of the cluster sees its due jobs (cluster/jobstore.py)
-        self.store = LeaderJobStore(self._may_fire, engine=app.datastore.engine,
-                                    tablename=settings.database.jobs_table)
+    """``store``: the shared jobs table (a LeaderJobStore); ``executor``: where due runs go;
+    ``executions``/``lifecycle``: audit entries and the executions of run-now requests;
+    ``views``: the job list read straight from the table; ``secret_names``: the secrets a job
+    argument may refer to."""
+
+    def __init__(self, settings, store, executor, registry, executions: ExecutionStore,
+                 lifecycle: Lifecycle, views: JobViews, secret_names):
+        self.settings = settings
+        self.registry = registry
+        self.secret_names = secret_names      # () -> the names of the stored secrets
+        self.executions = executions
+        self.lifecycle = lifecycle
+        self.store = store
         self.aps = BackgroundScheduler(
             jobstores={
                 "default": self.store,
                 RUN_NOW_STORE: MemoryJobStore(),
             },
-            executors={"default": make_executor(app)},
+            executors={"default": executor},
             job_defaults={"coalesce": settings.job_coalesce,
                           "max_instances": settings.job_max_instances,
                           "misfire_grace_time": settings.job_misfire},
@@ -55,14 +65,10 @@ class JobScheduler:
         )
         # serialises read-modify-write sequences on one job (PUT racing PATCH...)
         self._lock = threading.RLock()
-        self.views = JobViews(app.datastore.engine, settings.database.jobs_table,
-                              self.secret_positions)
+        self.views = views
+        self.secret_positions = secret_positions_of(registry)
 
     # -- life cycle --------------------------------------------------------------------------
-    def _may_fire(self) -> bool:
-        cluster = getattr(self.app, "cluster", None)
-        return cluster is None or cluster.may_fire()
-
     def start(self, paused: bool = False) -> None:
         self.aps.start(paused=paused)
 
@@ -70,14 +76,16 @@ class JobScheduler:
         if self.aps.running:
             self.aps.shutdown(wait=False)
 
+    def wakeup(self) -> None:
+        """Look at the job stores again now (the cluster's leader, every couple of seconds)."""
+        if self.aps.state == STATE_RUNNING:
+            self.aps.wakeup()
+
     @property
     def running(self) -> bool:
         return self.aps.running
 
     # -- queries -----------------------------------------------------------------------------
-    def secret_positions(self, job_class_string: str) -> tuple[int, ...]:
-        return secret_args.secret_positions(self.app.registry.get(job_class_string))
-
     def view(self, job) -> dict:
         """The API's Job object of an APScheduler job: secret-typed plain values masked.  It
         is what every answer, audit entry, export and execution snapshot shows; the stored
@@ -92,7 +100,7 @@ class JobScheduler:
         return list(job.args[2:])
 
     def _visible(self, view: dict) -> bool:
-        klass = self.app.registry.get(view["job_class_string"])
+        klass = self.registry.get(view["job_class_string"])
         return klass is None or klass.is_enabled()
 
     def list_jobs(self) -> list[dict]:
@@ -121,20 +129,10 @@ class JobScheduler:
             raise JobNotFound(job_id)
         return view, list(job.args[2:])
 
-    def job_snapshot(self, job_id: str) -> dict | None:
-        """The job as it is now, or None (unknown, or the datastore cannot say right now)."""
-        try:
-            job = self.aps.get_job(job_id, jobstore="default")
-        except SQLAlchemyError as exc:
-            log.warning("job %s: cannot read it from the datastore (%s)", job_id,
-                        str(exc).splitlines()[0])
-            return None
-        return self.view(job) if job else None
-
     # -- changes -----------------------------------------------------------------------------
     def add_job(self, body, user: str, job_id: str | None = None) -> str:
         """Add a job; ``job_id`` keeps a given id (import), else a new one is made."""
-        spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone)
+        spec = jobspec.parse_job_body(body, self.registry, self.settings.timezone)
         spec["pub_args"] = self.checked_arguments(spec)
         job_id = job_id or _new_id()
         self._audited(job_id, "added", user, lambda: self.aps.add_job(
@@ -150,7 +148,7 @@ class JobScheduler:
             current = dict(old, pub_args=stored,
                            options={k: old.get(k) for k in jobspec.OPTION_FIELDS
                                     if old.get(k) is not None})
-            spec = jobspec.parse_job_body(body, self.app.registry, self.app.settings.timezone,
+            spec = jobspec.parse_job_body(body, self.registry, self.settings.timezone,
                                           current=current)
             spec["pub_args"] = self.checked_arguments(spec, stored)
             changes = {"name": spec["name"],
@@ -197,7 +195,7 @@ class JobScheduler:
         try:
             pub_args = secret_args.unmask(spec["pub_args"], stored,
                                           self.secret_positions(spec["job_class_string"]))
-            secret_args.check_references(pub_args, self.app.secrets.names)
+            secret_args.check_references(pub_args, self.secret_names)
         except secret_args.InvalidReference as exc:
             raise InvalidJob(str(exc)) from None
         return pub_args
@@ -206,12 +204,11 @@ class JobScheduler:
         """Make ``change()`` (an APScheduler call) and write its audit entry in the same
         transaction.  ``entry(view)`` -> (job name, description, job class), from the job as
         written (view None when the change removed it)."""
-        datastore = self.app.datastore
-
         def write(conn, job):
             view = self.view(job) if job is not None else None
             name, description, job_class = entry(view)
-            datastore.add_log(job_id, name, event, user, description, job_class, conn=conn)
+            self.executions.add_log(job_id, name, event, user, description, job_class,
+                                    conn=conn)
 
         with self.store.together(write) as written:
             job = change()
@@ -223,57 +220,35 @@ class JobScheduler:
     def run_now(self, job_id: str, user: str) -> str:
         """Queue a run of the job on the executor pool; returns the new execution's id."""
         view, pub_args = self._load(job_id)   # the view shows masks; the run needs the values
-        if not self.app.registry.is_enabled(view["job_class_string"]):
+        if not self.registry.is_enabled(view["job_class_string"]):
             raise InvalidJob(f"job class {view['job_class_string']!r} cannot be run: it is "
                              f"disabled or cannot be loaded")
-        runner, datastore = self.app.runner, self.app.datastore
-        eid, now = _new_id(), datetime.now(timezone.utc)
-        with datastore.engine.begin() as conn:     # the execution and its audit entry at once
-            datastore.add_execution(eid, view, "scheduled", now,
-                                    description=f"run now by {user}", hostname=runner.hostname,
-                                    pid=runner.pid, conn=conn)
+        now = datetime.now(timezone.utc)
+        with self.executions.transaction() as conn:     # the execution and its audit entry
+            eid = self.lifecycle.create(view, ExecutionState.SCHEDULED,
+                                        description=f"run now by {user}", scheduled_time=now,
+                                        conn=conn)
             # the bare execution id, as ndscheduler writes it: its web UI builds the link of
             # the Logs tab's "Execution ID" column from it
-            datastore.add_log(job_id, view["name"], "custom_run", user, eid,
-                              view["job_class_string"], conn=conn)
-        options = {key: view.get(key) for key in jobspec.OPTION_FIELDS}
+            self.executions.add_log(job_id, view["name"], "custom_run", user, eid,
+                                    view["job_class_string"], conn=conn)
         # the run uses this view (JSON, so Celery can carry it) instead of reading the job again
-        self.aps.add_job(FIRE, trigger="date", run_date=now,
-                         id=f"run-now-{eid}", name=view["name"], jobstore=RUN_NOW_STORE,
-                         args=[view["job_class_string"], job_id, *pub_args],
-                         kwargs={**options, "execution_id": eid, "job_view": view,
-                                 "scheduled_time": now.isoformat()},
-                         misfire_grace_time=None, max_instances=1)
+        self.queue_run(view, eid, now, {"job_view": view}, pub_args)
         return eid
 
-
-    # -- retries and stops (issue 9) -----------------------------------------------------------
-    def schedule_retry(self, job: dict, first_eid: str, attempt: int,
-                       pub_args: list | None = None) -> bool:
-        """Queue attempt number ``attempt`` of a failed run after the job's ``retry_delay``;
-        ``pub_args``: the arguments the run had (the job view's are masked)."""
-        if pub_args is None:
-            pub_args = job.get("pub_args", [])
-        delay = job.get("retry_delay")
-        delay = DEFAULT_RETRY_DELAY if delay is None else float(delay)
-        run_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
-        try:
-            eid = self.app.runner.new_execution(
-                job, "scheduled", f"attempt {attempt} (retry of execution {first_eid})",
-                scheduled_time=run_at, attempt=attempt, first_eid=first_eid)
-            options = {key: job.get(key) for key in jobspec.OPTION_FIELDS}
-            self.aps.add_job(FIRE, trigger="date", run_date=run_at, id=f"run-now-{eid}",
-                             name=job.get("name", ""), jobstore=RUN_NOW_STORE,
-                             args=[job["job_class_string"], job["job_id"], *pub_args],
-                             kwargs={**options, "execution_id": eid, "attempt": attempt,
-                                     "first_eid": first_eid, "scheduled_time": run_at.isoformat()},
-                             misfire_grace_time=None, max_instances=1)
-        except Exception:
-            log.exception("job %s: attempt %d could not be scheduled", job.get("job_id"), attempt)
-            return False
-        log.info("job %s: attempt %d in %g s (first execution %s)", job.get("job_id"), attempt,
-                 delay, first_eid)
-        return True
+    # -- queued runs: run-now and retries ----------------------------------------------------
+    def queue_run(self, job: dict, execution_id: str, run_at: datetime, extra: dict,
+                  pub_args: list) -> None:
+        """Run the recorded execution ``execution_id`` of ``job`` at ``run_at`` (in the
+        in-memory store of this instance); ``extra``: more options for the Runner;
+        ``pub_args``: the arguments as stored (the job view's are masked)."""
+        options = {key: job.get(key) for key in jobspec.OPTION_FIELDS}
+        self.aps.add_job(FIRE, trigger="date", run_date=run_at, id=f"run-now-{execution_id}",
+                         name=job.get("name", ""), jobstore=RUN_NOW_STORE,
+                         args=[job["job_class_string"], job["job_id"], *pub_args],
+                         kwargs={**options, "execution_id": execution_id, **extra,
+                                 "scheduled_time": run_at.isoformat()},
+                         misfire_grace_time=None, max_instances=1)
 
     def cancel_queued(self, execution_id: str) -> None:
         """Drop a run-now or retry that has not started (its execution was stopped)."""
@@ -284,8 +259,7 @@ class JobScheduler:
 
 
 def _new_id() -> str:
-    import uuid
-    return uuid.uuid4().hex
+    return new_execution_id()
 
 
 def _changes(old: dict, new: dict, old_args: list, new_args: list) -> str:
@@ -304,3 +278,34 @@ def _summary(view: dict) -> str:
                     (None, "*") or k == "minute")
     return (f"class {view['job_class_string']}; pub_args {view['pub_args']!r}; "
             f"schedule {cron}; timezone {view['timezone']}")
+
+
+def secret_positions_of(registry):
+    """``positions(job_class_string)``: the argument positions its class declares secret."""
+    def positions(job_class_string: str) -> tuple[int, ...]:
+        return secret_args.secret_positions(registry.get(job_class_string))
+    return positions
+
+
+def masked_view_of(registry):
+    """``view(job)``: the API's Job object of an APScheduler job, secret values masked."""
+    positions = secret_positions_of(registry)
+
+    def view(job) -> dict:
+        return jobspec.job_view(job, positions(job.args[0]))
+    return view
+
+
+def job_reader(store, view):
+    """``read(job_id)``: the job as it is now in ``store`` (a job store) as ``view(job)``
+    shows it, or None (unknown, or the datastore cannot say right now).  The Runner's view
+    of the jobs table."""
+    def read(job_id: str) -> dict | None:
+        try:
+            job = store.lookup_job(job_id)
+        except SQLAlchemyError as exc:
+            log.warning("job %s: cannot read it from the datastore (%s)", job_id,
+                        str(exc).splitlines()[0])
+            return None
+        return view(job) if job else None
+    return read

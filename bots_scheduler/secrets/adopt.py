@@ -30,7 +30,7 @@ def _base_name(klass, position: int) -> str:
 
 
 def adopt(scheduler, store, user: str, dry_run: bool = False) -> list[Adoption]:
-    registry = scheduler.app.registry
+    registry = scheduler.registry
     names = store.names()
     by_value = {value: name for name, value in store.values(names).items()}
     done: list[Adoption] = []

@@ -6,6 +6,7 @@ HTML-escaped form of each value is replaced too: reports escape job output.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import threading
@@ -16,15 +17,17 @@ class Redactor:
         """``values``: {label: value}, and/or ``pairs`` of (label, value) (a label may stand
         for several values); a label is a secret's name (shown as [secret:NAME])."""
         given = list((values or {}).items()) + list(pairs)
-        forms: dict[str, str] = {}
+        pairs: dict[str, str] = {}
         for label, value in given:
             if not isinstance(value, str) or not value:
                 continue
-            for form in {value, html.escape(value, quote=True), html.escape(value, quote=False)}:
-                forms.setdefault(form, f"[secret:{label}]")
-        self._pairs = forms
+            # as written, in HTML (reports escape job output) and in JSON (a job's data)
+            for form in {value, html.escape(value, quote=True), html.escape(value, quote=False),
+                         json.dumps(value)[1:-1]}:
+                pairs.setdefault(form, f"[secret:{label}]")
+        self._pairs = pairs
         self._pattern = re.compile("|".join(re.escape(form) for form in
-                                            sorted(forms, key=len, reverse=True))) if forms \
+                                            sorted(pairs, key=len, reverse=True))) if pairs \
             else None
 
     def __bool__(self) -> bool:

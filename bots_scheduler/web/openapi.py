@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 from bots_scheduler import __version__
-from bots_scheduler.datastore.store import LOG_EVENTS, STATES
+from bots_scheduler.executions.states import NAMES as STATES
+from bots_scheduler.executions.store import LOG_EVENTS
 from bots_scheduler.findings import CHANGES, SEVERITIES
 from bots_scheduler.findings import STATES as FINDING_STATES
 from bots_scheduler.scheduling.jobspec import API_CRON_FIELDS, OPTION_LIMITS
@@ -215,7 +216,15 @@ def _paths() -> dict:
                                 tag="operations")},
         "/api/v1/openapi.json": {"get": _op("This document", _ok("OpenAPI 3.0"),
                                             tag="operations")},
-        "/api/v1/info": {"get": _op("Server facts for the web interface", _ok("Facts"))},
+        "/api/v1/info": {"get": _op("Server facts for the web interface", _ok("Facts", {
+            "type": "object", "properties": {
+                "version": {"type": "string"}, "timezone": {"type": "string"},
+                "user": {"type": "string"}, "local": {"type": "boolean"},
+                "states": {"type": "array", "items": {"type": "string", "enum": list(STATES)},
+                           "description": "every execution state, in display order"},
+                "active_states": {"type": "array",
+                                  "items": {"type": "string", "enum": list(STATES)},
+                                  "description": "the states of an execution not yet ended"}}}))},
         "/api/v1/cluster": {"get": _op("Schedulers sharing the datastore and Celery workers",
                                        {**_ok("The cluster"), **_errors(503)})},
         "/api/v1/cron/preview": {"get": _op(

@@ -52,7 +52,7 @@ class PortsCheck(JobBase):
                 rows.append([host, port, state])
                 if state == "open":
                     found.setdefault(host, []).append(port)
-        self._data = found                       # non-empty: something to notify
+        self.data = found                        # non-empty: something to notify
         return (
             Section("Summary",
                     Text(f"{len(hosts)} hosts, {len(ports)} ports each: "

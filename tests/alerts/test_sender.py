@@ -15,6 +15,7 @@ from bots_scheduler.alerts.profiles import load_alert_config
 from bots_scheduler.alerts.sender import AlertSender, deliver_with_retries, summary
 from bots_scheduler.cli.definition import build_parser
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.findings import Finding
 from bots_scheduler.findings.store import Recorded, RunCounts
 from bots_scheduler.settings import database_settings
@@ -84,7 +85,7 @@ def datastore(workdir):
     options = build_parser().parse_args(["run"])
     store = Datastore(database_settings(options, Path("data")), pool_size=2)
     store.create_tables()
-    yield store
+    yield ExecutionStore(store.engine, store.tables)
     store.dispose()
 
 
@@ -95,18 +96,18 @@ def outcome(eid, state="succeeded", job=None, recorded=None, final=True):
 
 
 def add_execution(datastore, eid, state, minute):
-    datastore.add_execution(eid, {"job_id": "j1", "name": "daily ports"}, state,
+    datastore.insert(eid, {"job_id": "j1", "name": "daily ports"}, state,
                             datetime(2026, 12, 1, 8, minute, tzinfo=timezone.utc))
 
 
 def wait_alerts(datastore, eid, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        entries = datastore.get_execution(eid)["alerts"]
+        entries = datastore.get(eid)["alerts"]
         if entries and all(e["status"] in ("sent", "failed") for e in entries):
             return entries
         time.sleep(0.05)
-    raise AssertionError(f"alerts of {eid} not final: {datastore.get_execution(eid)['alerts']}")
+    raise AssertionError(f"alerts of {eid} not final: {datastore.get(eid)['alerts']}")
 
 
 def test_the_sender_alerts_off_the_run_thread_and_records_it_on_the_execution(
@@ -145,7 +146,7 @@ def test_failure_once_after_the_last_attempt_then_recovery(datastore, receiver, 
         add_execution(datastore, "e2", "failed", 1)
         sender.on_run_finished(outcome("e2", "failed"))
         wait_alerts(datastore, "e2")
-        assert datastore.get_execution("e1")["alerts"] == []
+        assert datastore.get("e1")["alerts"] == []
         add_execution(datastore, "e3", "succeeded", 2)
         sender.on_run_finished(outcome("e3"))
         wait_alerts(datastore, "e3")
@@ -175,6 +176,6 @@ def test_a_jobs_alert_profiles_replace_the_default_selection(datastore, receiver
         wait_alerts(datastore, "e1")
         wait_alerts(datastore, "e3")
         assert len(own.wait_for(1)) == 1 and len(default.wait_for(1)) == 1
-        assert datastore.get_execution("e2")["alerts"] == []
+        assert datastore.get("e2")["alerts"] == []
     finally:
         sender.stop()

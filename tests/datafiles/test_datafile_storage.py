@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bots_scheduler.datafiles.storage import TEMP_PREFIX, TEMP_SUFFIX, DataFiles
 from bots_scheduler.datafiles.validation import DataFileError
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.jobs.base import JobBase
 from bots_scheduler.jobs.loader import JobRegistry
 from bots_scheduler.settings import DatabaseSettings
@@ -33,7 +34,8 @@ def data_dir(tmp_path):
 
 @pytest.fixture
 def files(data_dir, store):
-    return DataFiles(data_dir, store, max_size=1024)
+    return DataFiles(data_dir, store, max_size=1024,
+                     audit=ExecutionStore(store.engine, store.tables))
 
 
 def rows(store):

@@ -8,6 +8,7 @@ from sqlalchemy import Column, MetaData, Table, inspect, insert
 
 from bots_scheduler.cli.definition import build_parser
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.settings import database_settings
 
 NEW_COLUMNS = ("attempt", "first_eid")
@@ -33,7 +34,7 @@ def test_missing_execution_columns_are_added_once_and_old_rows_read_as_first_att
         assert set(NEW_COLUMNS) <= columns
         from bots_scheduler.datastore.migrate import add_missing_columns
         assert add_missing_columns(store.engine, store.tables.metadata) == []
-        execution = store.get_execution("e1")
+        execution = ExecutionStore(store.engine, store.tables).get("e1")
         assert (execution["attempt"], execution["first_execution_id"]) == (1, "e1")
     finally:
         store.dispose()
@@ -57,12 +58,13 @@ def test_logs_get_the_job_class_column_and_hide_disabled_classes_but_show_older_
         store.create_tables()
         columns = {c["name"] for c in inspect(store.engine).get_columns(current.name)}
         assert "job_class_string" in columns
-        store.add_log("j1", "shell", "added", "u", "", "a.Disabled")
-        store.add_log("j2", "kept", "added", "u", "", "a.Enabled")
-        store.add_log("", "", "file added", "u", "f.txt")
+        audit = ExecutionStore(store.engine, store.tables)
+        audit.add_log("j1", "shell", "added", "u", "", "a.Disabled")
+        audit.add_log("j2", "kept", "added", "u", "", "a.Enabled")
+        audit.add_log("", "", "file added", "u", "f.txt")
         start = datetime(2000, 1, 1, tzinfo=timezone.utc)
         end = datetime(2100, 1, 1, tzinfo=timezone.utc)
-        rows, total = store.list_logs(start, end, 100, hidden_classes={"a.Disabled"})
+        rows, total = audit.list_logs(start, end, 100, hidden_classes={"a.Disabled"})
         assert total == 3
         assert sorted(row["job_name"] for row in rows) == ["", "kept", "old"]
     finally:

@@ -9,7 +9,7 @@ JOB = textwrap.dedent('''
     from bots_scheduler import *
 
     class Controlled(JobBase):
-        """Reports the findings listed in data/findings.json; {"fail": "why"} fails the run
+        """Reports the findings listed in data/findings.txt; {"fail": "why"} fails the run
         after making them; {"bad": ...} returns a Finding with that bad value."""
         info = {"job_class_name": "Controlled findings", "report_title": "Controlled",
                 "arguments": [{"type": "file", "description": "JSON list"}]}
@@ -42,7 +42,7 @@ def port(key: str, title: str = "SSH", severity: str = "low", **details) -> dict
 def run_with(srv, workdir, job_id: str, findings=None, **spec) -> dict:
     """Run the job now with these findings; return the ended execution."""
     spec.setdefault("findings", findings or [])
-    (workdir / "data" / "findings.json").write_text(json.dumps(spec))
+    (workdir / "data" / "findings.txt").write_text(json.dumps(spec))
     response = srv.post(f"/api/v1/executions/{job_id}")
     assert response.status_code == 200, response.text
     execution = srv.wait_execution(response.json()["execution_id"])
@@ -55,4 +55,4 @@ def run_with(srv, workdir, job_id: str, findings=None, **spec) -> dict:
 
 
 def add_job(srv, name: str = "controlled", **fields) -> str:
-    return srv.add_job("controlled.Controlled", name, ["findings.json"], **fields)
+    return srv.add_job("controlled.Controlled", name, ["findings.txt"], **fields)

@@ -10,12 +10,12 @@ from tests.jobs.helpers import text_of
 
 def _check(context, path, secret="censys-secret"):
     job = CensysHostsCheckJob("j1", "e1", context)
-    return job, job.run("censys-id", secret, path)
+    return job, job.run("censys-id", secret, path).html()
 
 
 def _enumerate(context, path):
     job = CensysHostsEnumeration("j1", "e1", context)
-    return job, job.run("censys-id", "censys-secret", path)
+    return job, job.run("censys-id", "censys-secret", path).html()
 
 
 def test_hosts_are_viewed_with_basic_auth(context, data_file, censys_service):

@@ -42,7 +42,7 @@ def test_the_example_reports_open_and_closed_ports(port_check_class, context, da
                                                    listening_port):
     closed = closed_port()
     job = port_check_class("j1", "e1", context)
-    html = job.run(f"{listening_port},{closed}", data_file("hosts.txt", "127.0.0.1\n"), 1)
+    html = job.run(f"{listening_port},{closed}", data_file("hosts.txt", "127.0.0.1\n"), 1).html()
     text = text_of(html)
     assert f"127.0.0.1 {listening_port} open" in text
     assert f"127.0.0.1 {closed} closed" in text

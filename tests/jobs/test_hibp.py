@@ -11,7 +11,7 @@ ACCOUNTS = "alice@example.org\nnobody@example.org\nexample.org\nnot an address@\
 
 def _run(context, path, key="hibp-key"):
     job = HaveIBeenPwnedJob("j1", "e1", context)
-    return job, job.run(key, path)
+    return job, job.run(key, path).html()
 
 
 def test_every_request_carries_the_api_key_and_user_agent(context, data_file, hibp_service):

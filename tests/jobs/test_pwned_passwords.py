@@ -17,7 +17,7 @@ PASSWORDS = "hunter2hunter2\ncorrect horse battery staple\nletmein123\n\nTr0ub4d
 
 
 def _run(context, path):
-    return PwnedPasswordsJob("j1", "e1", context).run(path)
+    return PwnedPasswordsJob("j1", "e1", context).run(path).html()
 
 
 def test_only_five_character_hash_prefixes_leave_the_machine(context, data_file,
@@ -42,7 +42,7 @@ def test_padding_is_asked_for(context, data_file, pwned_passwords_service):
 def test_found_passwords_are_listed_with_counts_but_never_in_full(context, data_file,
                                                                   pwned_passwords_service):
     job = PwnedPasswordsJob("j1", "e1", context)
-    html = job.run(data_file("passwords.txt", PASSWORDS))
+    html = job.run(data_file("passwords.txt", PASSWORDS)).html()
     text = text_of(html)
     for password in PWNED:
         assert password not in html
@@ -62,7 +62,7 @@ def test_short_passwords_are_masked_entirely():
 
 def test_no_pwned_password_gives_empty_data(context, data_file, pwned_passwords_service):
     job = PwnedPasswordsJob("j1", "e1", context)
-    html = job.run(data_file("passwords.txt", "an unguessable passphrase 42\n"))
+    html = job.run(data_file("passwords.txt", "an unguessable passphrase 42\n")).html()
     assert "None of the checked passwords was found" in text_of(html)
     assert job._data == {}
 
@@ -130,7 +130,7 @@ def test_stopping_the_job_interrupts_a_retry_wait(context, data_file, pwned_pass
 def test_comment_lines_and_a_byte_order_mark_are_not_passwords(context, data_file,
                                                                pwned_passwords_service):
     job = PwnedPasswordsJob("j1", "e1", context)
-    html = job.run(data_file("passwords.txt", "\ufeff# my list\nhunter2hunter2\n #not a comment\n"))
+    html = job.run(data_file("passwords.txt", "\ufeff# my list\nhunter2hunter2\n #not a comment\n")).html()
     assert "passwords in the file 2" in text_of(html)
     assert job._data == {"line 2 (h*****)": 9659365}
 

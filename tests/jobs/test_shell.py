@@ -23,7 +23,7 @@ def _process_alive(pid: int) -> bool:
 
 def test_shell_command_reports_stdout_stderr_and_exit_status(context):
     job = ShellCommand("j1", "e1", context)
-    html = job.run("sh", "-c", "echo out; echo err >&2")
+    html = job.run("sh", "-c", "echo out; echo err >&2").html()
     text = text_of(html)
     assert "Standard output out" in text
     assert "Standard error err" in text
@@ -32,18 +32,18 @@ def test_shell_command_reports_stdout_stderr_and_exit_status(context):
 
 
 def test_shell_command_does_not_go_through_a_shell(context):
-    html = ShellCommand("j1", "e1", context).run("echo", "$HOME", "*", ";", "rm")
+    html = ShellCommand("j1", "e1", context).run("echo", "$HOME", "*", ";", "rm").html()
     assert "$HOME * ; rm" in text_of(html)
 
 
 def test_shell_command_output_is_escaped_in_the_report(context):
-    html = ShellCommand("j1", "e1", context).run("echo", "<script>alert(1)</script>")
+    html = ShellCommand("j1", "e1", context).run("echo", "<script>alert(1)</script>").html()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_shell_command_runs_in_the_data_folder(context):
-    html = ShellCommand("j1", "e1", context).run("pwd")
+    html = ShellCommand("j1", "e1", context).run("pwd").html()
     assert str(context.data_dir) in text_of(html).split("Standard output")[1]
 
 
@@ -100,14 +100,14 @@ def test_stopping_the_job_kills_the_command(context):
 def test_output_beyond_the_limit_is_cut_with_a_note(context):
     size = _process.OUTPUT_LIMIT + 50_000
     job = ShellCommand("j1", "e1", context)
-    html = job.run("head", "-c", str(size), "/dev/zero")
+    html = job.run("head", "-c", str(size), "/dev/zero").html()
     text = text_of(html)
     assert f"Output cut: the first {_process.OUTPUT_LIMIT:,} bytes of {size:,}" in text
     assert len(html) < _process.OUTPUT_LIMIT * 2
 
 
 def test_raw_shell_command_uses_the_shell(context):
-    html = RawShellCommand("j1", "e1", context).run("echo a | tr a b; echo $((2+3))", 30)
+    html = RawShellCommand("j1", "e1", context).run("echo a | tr a b; echo $((2+3))", 30).html()
     assert "b 5" in text_of(html).split("Standard output")[1]
 
 

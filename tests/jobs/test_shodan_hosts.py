@@ -8,7 +8,7 @@ from tests.jobs.helpers import closed_port, text_of
 
 def _run(context, path, key="shodan-key"):
     job = ShodanHostsCheckJob("j1", "e1", context)
-    return job, job.run(key, path)
+    return job, job.run(key, path).html()
 
 
 def test_hosts_are_reported_sorted_by_address_with_ports_services_and_vulns(

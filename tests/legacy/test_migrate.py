@@ -13,6 +13,7 @@ import sqlalchemy
 
 from bots_scheduler.cli.definition import build_parser
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.settings import database_settings
 from tests.cli.test_run_command import cli
 from tests.legacy.sources import MANIFEST, server_source, sqlite_source
@@ -203,7 +204,7 @@ def test_postgresql_and_mariadb_sources(workdir, kind):
             "0 copied, 17 already there, 0 skipped"
     store = target([], workdir)
     try:
-        view = store.get_execution(ORIGINAL_EID)
+        view = ExecutionStore(store.engine, store.tables).get(ORIGINAL_EID)
         paused = store.engine.connect().execute(sqlalchemy.text(
             "SELECT next_run_time FROM scheduler_jobs WHERE id = :id"),
             {"id": MANIFEST["ids"]["nightly"]}).scalar()

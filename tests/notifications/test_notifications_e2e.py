@@ -44,7 +44,7 @@ def cli(workdir, *args, timeout=60):
 
 
 def run_now(srv, job_id, workdir, data) -> dict:
-    (workdir / "data" / "found.json").write_text(json.dumps(data))
+    (workdir / "data" / "found.txt").write_text(json.dumps(data))
     response = srv.post(f"/api/v1/executions/{job_id}")
     assert response.status_code == 200, response.text
     return srv.wait_execution(response.json()["execution_id"])
@@ -64,7 +64,7 @@ def test_a_scheduled_job_in_change_mode_mails_first_nothing_then_the_difference(
     srv = server(*database, "--smtp-config", "smtp.ini", "--smtp-profile", "soc")
     assert "notifications: profile soc: localhost:" in srv.stderr()
     assert "pw-e2e" not in srv.stderr()
-    job_id = srv.add_job("finders.Finder", "perimeter", ["found.json"], minute="0",
+    job_id = srv.add_job("finders.Finder", "perimeter", ["found.txt"], minute="0",
                          notify_changes=True)
 
     first = run_now(srv, job_id, jobs_folder, {"10.0.0.1": [22, 80]})
@@ -93,7 +93,7 @@ def test_two_profiles_each_get_the_report_of_a_run_with_data(server, jobs_folder
     ops, soc = smtp_server("ssl"), smtp_server("unencrypted")
     smtp_ini({"ops": ops, "soc": soc})
     srv = server("--smtp-config", "smtp.ini", "--smtp-profile", "ops", "soc")
-    job_id = srv.add_job("finders.Finder", "hosts", ["found.json"], minute="0")
+    job_id = srv.add_job("finders.Finder", "hosts", ["found.txt"], minute="0")
     quiet = run_now(srv, job_id, jobs_folder, {})
     found = run_now(srv, job_id, jobs_folder, {"10.0.0.7": [443]})
     for mailbox in (ops, soc):
@@ -110,7 +110,7 @@ def test_a_dead_smtp_server_leaves_the_run_succeeded_and_the_failure_visible(
     smtp_ini({"dead": {"hostname": "127.0.0.1", "port": port, "security": "unencrypted",
                        "from": "bots@example.org", "to": "soc@example.org"}})
     srv = server("--smtp-config", "smtp.ini", "--smtp-profile", "dead")
-    job_id = srv.add_job("finders.Finder", "hosts", ["found.json"], minute="0")
+    job_id = srv.add_job("finders.Finder", "hosts", ["found.txt"], minute="0")
     execution = run_now(srv, job_id, jobs_folder, {"10.0.0.1": [22]})
     entry = final_notifications(srv, execution["execution_id"],
                                 statuses=("retrying", "failed"))["dead"]

@@ -78,15 +78,15 @@ def run(app, job_class="Finder", data=None, job_id="job-1", name="nightly scan",
         **options):
     """One run through the real Runner; returns the execution id."""
     if data is not None:
-        (app.settings.data_dir / "found.json").write_text(json.dumps(data))
+        (app.settings.data_dir / "found.txt").write_text(json.dumps(data))
     if args is None:
-        args = ["found.json"] if data is not None else []
+        args = ["found.txt"] if data is not None else []
     outcome = app.runner.run(f"finders.{job_class}", job_id, args, {"name": name, **options})
     return outcome.execution_id
 
 
 def execution(app, eid):
-    return app.datastore.get_execution(eid)
+    return app.executions.get(eid)
 
 
 def wait_notifications(app, eid, statuses=("sent", "failed", "skipped"), timeout=20):
@@ -136,10 +136,10 @@ def test_notify_true_sends_even_without_data_and_false_suppresses(make_app, smtp
                                                                     smtp_ini):
     server = smtp_server()
     app = make_app(smtp_ini({"ops": server}), ["ops"])
-    (app.settings.data_dir / "empty.json").write_text("{}")
-    (app.settings.data_dir / "full.json").write_text('{"a": 1}')
-    silenced = run(app, args=["full.json", False])
-    forced = run(app, args=["empty.json", True])
+    (app.settings.data_dir / "empty.txt").write_text("{}")
+    (app.settings.data_dir / "full.txt").write_text('{"a": 1}')
+    silenced = run(app, args=["full.txt", False])
+    forced = run(app, args=["empty.txt", True])
     (received,) = server.wait_for(1)
     assert execution_of(received) == forced
     assert execution(app, silenced)["notifications"] == []
@@ -209,8 +209,8 @@ def test_change_mode_compares_with_the_previous_successful_run_only(make_app, sm
     app = make_app(smtp_ini({"ops": server}), ["ops"])
     run(app, "ChangeFinder", {"hosts": ["a"]})
     server.wait_for(1)
-    (app.settings.data_dir / "found.json").write_text("not json")
-    broken = run(app, "ChangeFinder", args=["found.json"])
+    (app.settings.data_dir / "found.txt").write_text("not json")
+    broken = run(app, "ChangeFinder", args=["found.txt"])
     assert execution(app, broken)["state"] == "failed"
     same = run(app, "ChangeFinder", {"hosts": ["a"]})
     assert wait_notifications(app, same)["ops"]["status"] == "skipped"
@@ -259,10 +259,10 @@ def test_a_dead_server_leaves_the_run_succeeded_and_the_failure_recorded(make_ap
     dead = {"hostname": "127.0.0.1", "port": free_port(), "security": "unencrypted",
             "from": "bots@example.org", "to": "soc@example.org"}
     app = make_app()
-    notifier = Notifier(load_profiles(smtp_ini({"dead": dead}), ["dead"]), app.datastore,
+    notifier = Notifier(load_profiles(smtp_ini({"dead": dead}), ["dead"]), app.executions,
                         retry_delays=(0.05, 0.1))
     notifier.start()
-    app.run_listeners.append(notifier.on_run_finished)
+    app.steps.append("notify-extra", notifier.on_run_finished)
     try:
         with caplog.at_level(logging.INFO, logger="bots_scheduler.notifications"):
             eid = run(app, data={"a": 1})
@@ -281,10 +281,10 @@ def test_a_dead_server_leaves_the_run_succeeded_and_the_failure_recorded(make_ap
 def test_a_busy_server_gets_the_message_on_a_later_attempt(make_app, smtp_server, smtp_ini):
     server = smtp_server(busy=2)          # "451 try again later" twice
     app = make_app()
-    notifier = Notifier(load_profiles(smtp_ini({"ops": server}), ["ops"]), app.datastore,
+    notifier = Notifier(load_profiles(smtp_ini({"ops": server}), ["ops"]), app.executions,
                         retry_delays=(0.05, 0.1, 0.2))
     notifier.start()
-    app.run_listeners.append(notifier.on_run_finished)
+    app.steps.append("notify-extra", notifier.on_run_finished)
     try:
         eid = run(app, data={"a": 1})
         entry = wait_notifications(app, eid)["ops"]

@@ -5,12 +5,12 @@ import email.utils
 
 import pytest
 
-from bots_scheduler.jobs.report import Data, Image, Section, Text, render_report
+from bots_scheduler.jobs.report import Data, Image, Report, Section, Text
 from bots_scheduler.notifications.profiles import load_profiles
 from bots_scheduler.notifications.sender import DeliveryError, build_message, deliver
 from tests.notifications.smtp_servers import free_port
 
-REPORT = render_report("Hosts found", [Section("Hosts", Text("1 host <b>exposed</b>"),
+REPORT = Report("Hosts found", [Section("Hosts", Text("1 host <b>exposed</b>"),
                                                Data({"10.0.0.1": {"ports": [22, 443]}}))])
 
 
@@ -155,7 +155,7 @@ def test_report_images_travel_as_inline_parts_not_data_urls(smtp_server, smtp_in
                         "44ae426082")
     server = smtp_server("unencrypted")
     profile = profile_of(smtp_ini, server)
-    report = render_report("Screens", [Image(png, alt="login page")])
+    report = Report("Screens", [Image(png, alt="login page")])
     deliver(profile, build_message(profile, "shots", report))
     (received,) = server.wait_for(1)
     html_part = received.part("html")

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from bots_scheduler.cli.definition import build_parser
 from bots_scheduler.datastore.store import Datastore
+from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.retention import Retention
 from bots_scheduler.settings import database_settings
 
@@ -61,7 +62,8 @@ def test_pruning_keeps_recent_rows_active_runs_and_the_last_runs_of_each_job(dat
                             *execution_rows("b", 3, OLD),
                             *execution_rows("c", 1, OLD - timedelta(days=1), "running")],
                     [*log_rows(20, OLD), *log_rows(2, RECENT)])
-        retention = Retention(store, days=90, keep_runs=5, batch=7, pause=0)
+        retention = Retention(ExecutionStore(store.engine, store.tables), days=90, keep_runs=5,
+                              batch=7, pause=0)
         assert retention.prune() == (27, 20)
         executions = store.tables.executions
         assert count(store, executions, job_id="a") == 5      # 2 recent + the 3 newest old
@@ -137,7 +139,8 @@ def test_pruning_forgets_the_findings_of_pruned_runs_and_old_gone_findings_not_o
         findings.record("a", "x.Y", first, [Finding("k", "open"), Finding("k", "old")], OLD)
         findings.record("a", "x.Y", second, [Finding("k", "open")], OLD)
         findings.record("a", "x.Y", third, [Finding("k", "open")], OLD)
-        retention = Retention(store, days=90, keep_runs=1, batch=2, pause=0, findings=findings)
+        retention = Retention(ExecutionStore(store.engine, store.tables), days=90, keep_runs=1,
+                              batch=2, pause=0, findings=findings)
         assert retention.prune() == (3, 0)
         assert findings.run_counts([first, second, third]) == {}
         assert [(f["key"], f["state"]) for f in findings.list_findings(10)[0]] == [

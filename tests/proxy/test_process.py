@@ -47,6 +47,17 @@ def test_an_existing_htpasswd_is_reused_and_never_overwritten(tmp_path, monkeypa
     assert (tmp_path / ".htpasswd").read_bytes() == before
 
 
+def test_start_up_warns_about_apr1_and_sha1_entries_but_not_bcrypt_ones(tmp_path, caplog):
+    users = users_file(tmp_path)          # alice bcrypt, bob apr1, carol SHA1
+    with caplog.at_level("WARNING", logger="bots_scheduler.proxy"):
+        ProxyProcess(make_settings(free_port_pair(), htpasswd=users), SECRET).prepare()
+    weak = [r.getMessage() for r in caplog.records if "fast to crack" in r.getMessage()]
+    assert len(weak) == 2
+    assert any("'bob'" in line for line in weak) and any("'carol'" in line for line in weak)
+    assert not any("'alice'" in line for line in weak)
+    assert all("bots-scheduler passwd" in line for line in weak)
+
+
 def test_a_taken_port_is_reported_in_one_line(tmp_path):
     port = free_port_pair()
     with socket.socket() as taken:

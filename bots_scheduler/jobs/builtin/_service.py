@@ -20,7 +20,7 @@ import requests
 
 from bots_scheduler import __version__
 from bots_scheduler.jobs.base import JobFailed
-from bots_scheduler.jobs.report import Section, Table, Text, render_report
+from bots_scheduler.jobs.report import Report, Section, Table, Text, report_title
 
 USER_AGENT = f"bots-scheduler/{__version__} (scheduled OSINT checks)"
 TIMEOUT_VARIABLE = "BOTS_SCHEDULER_HTTP_TIMEOUT"
@@ -187,10 +187,8 @@ def _safe_url(url: str) -> str:
 
 def failure(job, message: str, items=()) -> JobFailed:
     """A ``JobFailed`` whose report says ``message`` first, then what the run had gathered."""
-    info = job.meta_info()
-    title = info["report_title"] or info["job_class_name"]
-    head = Section("Run failed", Text(message))
-    return JobFailed(message, render_report(title, [head, *items]))
+    return JobFailed(message, Report(report_title(job), [Section("Run failed", Text(message)),
+                                                         *items]))
 
 
 def summary_table(rows) -> Table:

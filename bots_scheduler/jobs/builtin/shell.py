@@ -10,7 +10,7 @@ import shlex
 
 from bots_scheduler.jobs.base import JobBase, JobFailed, JobTimedOut
 from bots_scheduler.jobs.builtin._process import OUTPUT_LIMIT, describe_status, run_process
-from bots_scheduler.jobs.report import Code, Section, Table, Text, render_report, report
+from bots_scheduler.jobs.report import Code, Report, Section, Table, Text, report, report_title
 
 DEFAULT_TIMEOUT = 3600.0
 MAX_TIMEOUT = 7 * 24 * 3600.0
@@ -94,10 +94,9 @@ def execute(job: JobBase, args, shell: bool, shown: str, timeout):
         message = f"{shown}: exit status {status}"
     else:
         return items
-    info = job.meta_info()
     failure = JobTimedOut if result.timed_out else JobFailed
-    raise failure(message, render_report(info["report_title"] or info["job_class_name"],
-                                         [Section("Run failed", Text(message)), *items]))
+    raise failure(message, Report(report_title(job),
+                                  [Section("Run failed", Text(message)), *items]))
 
 
 class ShellCommand(JobBase):

@@ -1,9 +1,10 @@
 """/api/v1/executions (list, one, run now, stats) and /api/v1/logs."""
 from __future__ import annotations
 
-from bots_scheduler.datastore.store import LOG_EVENTS, STATES
 from bots_scheduler.access.roles import OPERATOR, VIEWER
-from bots_scheduler.scheduling.stop import ExecutionNotFound, stop_execution
+from bots_scheduler.executions.states import NAMES as STATES
+from bots_scheduler.executions.stop import ExecutionNotFound
+from bots_scheduler.executions.store import LOG_EVENTS
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 from bots_scheduler.web.handlers.findings import ZERO_COUNTS
 
@@ -14,7 +15,7 @@ class ExecutionsHandler(ApiHandler):
     async def get(self, execution_id=None):
         app = self.application_ctx
         if execution_id:
-            execution = await self.blocking(app.datastore.get_execution, execution_id)
+            execution = await self.blocking(app.executions.get, execution_id)
             hidden = app.registry.disabled_names()
             if execution is None or execution["job"].get("job_class_string") in hidden:
                 raise ExecutionNotFound(execution_id)
@@ -29,7 +30,7 @@ class ExecutionsHandler(ApiHandler):
             raise ApiError(400, f"state must be one of {', '.join(STATES)}")
         job_id = self.get_query_argument("job_id", None) or None
         with_result = self.flag("result", default=True)
-        rows, total = await self.blocking(app.datastore.list_executions, start, end, limit,
+        rows, total = await self.blocking(app.executions.list_executions, start, end, limit,
                                           offset, app.registry.disabled_names(), job_id, state,
                                           with_result)
         counts = await self.blocking(app.findings.run_counts,
@@ -50,7 +51,7 @@ class ExecutionsHandler(ApiHandler):
         """Stop a running or queued execution: 200 {"execution_id", "state"}."""
         if not execution_id:
             raise ApiError(405, "stop an execution with DELETE /api/v1/executions/{execution_id}")
-        answer = await self.blocking(stop_execution, self.application_ctx, execution_id,
+        answer = await self.blocking(self.application_ctx.stops.stop, execution_id,
                                      self.user)
         self.reply(answer)
 
@@ -61,7 +62,7 @@ class ExecutionStatsHandler(ApiHandler):
     async def get(self):
         app = self.application_ctx
         start, end = self.time_range()
-        stats = await self.blocking(app.datastore.execution_stats, start, end,
+        stats = await self.blocking(app.executions.stats, start, end,
                                     app.registry.disabled_names())
         self.reply(stats)
 
@@ -79,7 +80,7 @@ class LogsHandler(ApiHandler):
         if filters["event"] and filters["event"] not in LOG_EVENTS:
             raise ApiError(400, f"event must be one of {', '.join(LOG_EVENTS)}")
 
-        rows, total = await self.blocking(app.datastore.list_logs, start, end, limit, offset,
+        rows, total = await self.blocking(app.executions.list_logs, start, end, limit, offset,
                                           app.registry.disabled_names(), job_id, **filters)
         self.reply({"logs": rows, "total": total, "limit": limit, "offset": offset,
                     "next_offset": offset + len(rows) if offset + len(rows) < total else None})

@@ -56,7 +56,7 @@ class FindingsHandler(ApiHandler):
 class ExecutionFindingsHandler(FindingsHandler):
     async def get(self, execution_id):
         app = self.application_ctx
-        execution = await self.blocking(app.datastore.get_execution, execution_id)
+        execution = await self.blocking(app.executions.get, execution_id)
         if execution is None or execution["job"].get("job_class_string") in \
                 app.registry.disabled_names():
             raise ApiError(404, f"no execution with id {execution_id!r}")

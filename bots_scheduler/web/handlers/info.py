@@ -5,6 +5,7 @@ from datetime import datetime
 
 from bots_scheduler import __version__
 from bots_scheduler.access.roles import VIEWER
+from bots_scheduler.executions.states import ACTIVE_NAMES, NAMES
 from bots_scheduler.scheduling.jobspec import CRON_FIELDS, build_trigger
 from bots_scheduler.web.handlers.base import ApiHandler
 
@@ -18,7 +19,9 @@ class InfoHandler(ApiHandler):
         app = self.application_ctx
         self.reply({"version": __version__, "timezone": app.settings.timezone,
                     "user": self.user, "role": self.role,
-                    "local": app.proxy_secret is None})
+                    "local": app.proxy_secret is None,
+                    # the UI takes the execution states from here, not from a copy
+                    "states": list(NAMES), "active_states": list(ACTIVE_NAMES)})
 
 
 class CronPreviewHandler(ApiHandler):

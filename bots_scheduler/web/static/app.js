@@ -17,7 +17,9 @@ import { SecretsTab } from './secrets.js';
 const ROLES = ['viewer', 'operator', 'admin'];
 
 const ctx = {
-  info: { timezone: 'UTC', version: '', user: '', role: 'viewer', local: true },
+  // states/active_states: the execution states, as the server names them (GET /api/v1/info)
+  info: { timezone: 'UTC', version: '', user: '', role: 'viewer', local: true, states: [],
+          active_states: [] },
   jobClasses: [],
   currentTab: null,
   jobClass(classString) {

@@ -11,8 +11,6 @@ import { countsText } from './findings.js';
 const PAGE = 50;
 const POLL_MS = 2000;
 const REFRESH_MS = 15000;
-export const STATES = ['scheduled', 'running', 'stopping', 'succeeded', 'failed', 'timeout', 'stopped', 'scheduled error'];
-export const ACTIVE_STATES = new Set(['scheduled', 'running', 'stopping']);
 
 export function stateBadge(state) {
   return h('span', { class: `badge ${stateClass(state)}`, text: state || 'unknown' });
@@ -28,6 +26,11 @@ export class ReportsTab {
     this.lastStats = null;
     this.body = $('#executions-table tbody');
     window.addEventListener('resize', () => this.redrawChart());
+  }
+
+  // the execution states come from GET /api/v1/info, never from a copy here
+  isActive(state) {
+    return this.ctx.info.active_states.includes(state);
   }
 
   async show(arg) {
@@ -74,7 +77,7 @@ export class ReportsTab {
     this.renderRows(executions, list.value.total);
     // Running executions are followed closely; otherwise the first page refreshes now and then
     // so that new runs show up.
-    const active = executions.some((e) => ACTIVE_STATES.has(e.state));
+    const active = executions.some((e) => this.isActive(e.state));
     if (this.ctx.currentTab === 'reports' && (active || this.offset === 0)) {
       this.timer = setTimeout(() => this.load(), active ? POLL_MS : REFRESH_MS);
     }
@@ -98,8 +101,8 @@ export class ReportsTab {
       return button;
     };
     replace($('#exec-stats'), card(null, 'executions', total, ''),
-      STATES.map((state) => card(state, state, byState[state] || 0, `stat-state ${stateClass(state)}`)));
-    replace($('#chart-legend'), STATES.filter((s) => byState[s]).map((state) => h('span', { class: 'legend-item' },
+      this.ctx.info.states.map((state) => card(state, state, byState[state] || 0, `stat-state ${stateClass(state)}`)));
+    replace($('#chart-legend'), this.ctx.info.states.filter((s) => byState[s]).map((state) => h('span', { class: 'legend-item' },
       h('span', { class: `swatch ${stateClass(state)}` }), state)));
     this.redrawChart();
   }
@@ -107,7 +110,7 @@ export class ReportsTab {
   redrawChart() {
     if (!this.lastStats || this.ctx.currentTab !== 'reports') return;
     const start = this.range === 'all' ? firstDay(this.lastStats.per_day) : new Date(this.params.time_range_start);
-    const drawn = drawChart($('#exec-chart'), this.lastStats.per_day || [], start, new Date(), STATES);
+    const drawn = drawChart($('#exec-chart'), this.lastStats.per_day || [], start, new Date(), this.ctx.info.states);
     $('#chart-title').textContent = `Runs per ${drawn.size} (UTC days)`;
   }
 
@@ -127,12 +130,12 @@ export class ReportsTab {
           h('div', { class: 'muted small', text: this.ctx.className(job.job_class_string || e.job_class_string || '') })),
         h('td', {}, stateBadge(e.state)),
         h('td', {}, timeCell(e.scheduled_time, zone)),
-        h('td', { class: 'num' }, formatDuration(e.started_time, e.finished_time || (ACTIVE_STATES.has(e.state) ? new Date().toISOString() : null))),
+        h('td', { class: 'num' }, formatDuration(e.started_time, e.finished_time || (this.isActive(e.state) ? new Date().toISOString() : null))),
         h('td', { class: 'small' }, e.hostname || ''),
         h('td', { class: 'small findings-counts' }, countsText(e.findings)),
         h('td', { class: 'desc', title: e.description || '' }, e.description || ''),
         h('td', { class: 'col-actions' },
-          ACTIVE_STATES.has(e.state) && e.state !== 'stopping' && this.ctx.can('operator')
+          this.isActive(e.state) && e.state !== 'stopping' && this.ctx.can('operator')
             ? h('button', { type: 'button', class: 'small danger-outline', text: 'Stop', onclick: () => this.stop(e) }) : null,
           h('a', { class: 'button small', href: `#/reports/${encodeURIComponent(e.execution_id)}`, text: 'View report' })));
     });

@@ -8,7 +8,6 @@ import { stateClass } from './chart.js';
 import { formatDuration, timeCell } from './time.js';
 import { countsText } from './findings.js';
 
-const ACTIVE = new Set(['scheduled', 'running', 'stopping']);
 const POLL_MS = 2000;
 
 let timer = null;
@@ -31,11 +30,16 @@ export async function showReport(ctx, executionId) {
   await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
 }
 
+// the active states come from GET /api/v1/info (ctx.info), never from a copy here
+function isActive(ctx, state) {
+  return ctx.info.active_states.includes(state);
+}
+
 function render(ctx, execution) {
   const job = execution.job || {};
   const zone = ctx.info.timezone;
   $('#report-dialog-title').textContent = `Report: ${job.name || execution.execution_id}`;
-  const end = execution.finished_time || (ACTIVE.has(execution.state) ? new Date().toISOString() : null);
+  const end = execution.finished_time || (isActive(ctx, execution.state) ? new Date().toISOString() : null);
   const meta = [
     ['Job', job.job_id ? h('a', { href: `#/jobs/${encodeURIComponent(job.job_id)}`, text: job.name || job.job_id, class: 'report-job-link' })
       : (job.name || '(deleted job)')],
@@ -66,7 +70,7 @@ function render(ctx, execution) {
     })))]);
   }
   replace($('#report-meta'), meta.map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value))),
-    ACTIVE.has(execution.state) && execution.state !== 'stopping' && ctx.can('operator')
+    isActive(ctx, execution.state) && execution.state !== 'stopping' && ctx.can('operator')
       ? h('div', { class: 'report-actions' }, h('button', {
         type: 'button', class: 'small danger-outline', text: 'Stop this run',
         onclick: async () => {
@@ -78,12 +82,12 @@ function render(ctx, execution) {
     const frame = reportFrame(execution.result);
     replace(box, frame);
   } else {
-    replace(box, h('p', { class: 'report-pending', text: ACTIVE.has(execution.state)
+    replace(box, h('p', { class: 'report-pending', text: isActive(ctx, execution.state)
       ? 'The report appears here when the execution finishes…' : 'This execution has no report.' }));
   }
   $('#report-dialog').dataset.state = execution.state;
   clearTimeout(timer);
-  if (ACTIVE.has(execution.state)) {
+  if (isActive(ctx, execution.state)) {
     timer = setTimeout(() => refresh(ctx, execution.execution_id), POLL_MS);
   }
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bots_scheduler.scheduling.runner import ArgumentError, resolve_data_file
+from bots_scheduler.executions.steps import ArgumentError, resolve_data_file
 
 
 @pytest.fixture
