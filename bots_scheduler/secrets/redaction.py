@@ -6,6 +6,7 @@ HTML-escaped form of each value is replaced too: reports escape job output.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import threading
@@ -20,7 +21,9 @@ class Redactor:
         for label, value in given:
             if not isinstance(value, str) or not value:
                 continue
-            for form in {value, html.escape(value, quote=True), html.escape(value, quote=False)}:
+            # as written, in HTML (reports escape job output) and in JSON (a job's data)
+            for form in {value, html.escape(value, quote=True), html.escape(value, quote=False),
+                         json.dumps(value)[1:-1]}:
                 pairs.setdefault(form, f"[secret:{label}]")
         self._pairs = pairs
         self._pattern = re.compile("|".join(re.escape(form) for form in
