@@ -66,11 +66,11 @@ class MigrationResult:
 class TargetReader:
     """What the target already holds, read with plain SELECTs (missing tables: nothing)."""
 
-    def __init__(self, engine, tables: Tables | None, jobs_table: str):
-        self.engine = engine
+    def __init__(self, engine, tables: Tables, jobs_table: str):
+        self.engine = engine            # None: the target does not exist yet (SQLite file)
         self.tables = tables
         self.jobs_table = jobs_table
-        self._present = None
+        self._present: set[str] | None = None
 
     def _has(self, name: str) -> bool:
         if self.engine is None:

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 import redis
 
 from tests.cluster.conftest import WorkerProcess, wait_until
