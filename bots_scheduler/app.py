@@ -117,7 +117,8 @@ class Application:
         self.retention = Retention(self.executions, settings.retention_days, settings.keep_runs,
                                    findings=self.findings)
         self.metrics = Metrics(self.scheduler.list_jobs, self.runner.active,
-                               lambda: self.notifier.failures, lambda: self.retention.pruned)
+                               lambda: self.notifier.failures, lambda: self.retention.pruned,
+                               lambda: self.alerts.failures)
         self.steps.append("changes", self.notifier.detect_changes)
         self.steps.append(RECORD, self.lifecycle.record)
         # after the row is final, before the e-mail and the alerts that read what it recorded

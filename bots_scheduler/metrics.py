@@ -20,10 +20,12 @@ LAG_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600)
 
 class Metrics:
     """``list_jobs()``: the job views; ``active_runs()``: executions running in this process;
-    ``notification_failures()``: {profile: count}; ``pruned()``: {table kind: rows deleted}."""
+    ``notification_failures()``: {profile: count}; ``pruned()``: {table kind: rows deleted};
+    ``alert_failures()``: {alert profile: deliveries not taken by every URL}."""
 
     def __init__(self, list_jobs: Callable[[], list], active_runs: Callable[[], list],
-                 notification_failures: Callable[[], dict], pruned: Callable[[], dict]):
+                 notification_failures: Callable[[], dict], pruned: Callable[[], dict],
+                 alert_failures: Callable[[], dict] = dict):
         self.registry = CollectorRegistry()
         self.runs = Counter("bots_scheduler_runs", "Runs that ended, by job and state "
                             "(each attempt of a retried run counts)",
@@ -36,7 +38,7 @@ class Metrics:
                              "run-now request) and its start", buckets=LAG_BUCKETS,
                              registry=self.registry)
         self.registry.register(_ReadAtScrape(list_jobs, active_runs, notification_failures,
-                                             pruned))
+                                             pruned, alert_failures))
 
     def on_run_finished(self, run) -> None:
         """The "metrics" post-run step."""
@@ -60,9 +62,10 @@ class Metrics:
 class _ReadAtScrape:
     """Values that live elsewhere: read them when Prometheus asks."""
 
-    def __init__(self, list_jobs, active_runs, notification_failures, pruned):
+    def __init__(self, list_jobs, active_runs, notification_failures, pruned, alert_failures):
         self.list_jobs, self.active_runs = list_jobs, active_runs
         self.notification_failures, self.pruned = notification_failures, pruned
+        self.alert_failures = alert_failures
 
     def collect(self):
         jobs = GaugeMetricFamily("bots_scheduler_jobs", "Jobs by state", labels=["state"])
@@ -87,6 +90,12 @@ class _ReadAtScrape:
         for profile, count in sorted(self.notification_failures().items()):
             failures.add_metric([profile], count)
         yield failures
+        alerts = CounterMetricFamily("bots_scheduler_alert_failures",
+                                     "Alerts not taken by every URL of their profile after the "
+                                     "last attempt, by alert profile", labels=["profile"])
+        for profile, count in sorted(self.alert_failures().items()):
+            alerts.add_metric([profile], count)
+        yield alerts
         pruned = CounterMetricFamily("bots_scheduler_pruned_rows",
                                      "Rows deleted by retention since start-up",
                                      labels=["table"])

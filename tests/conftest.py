@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.databases import DATABASES, fresh_database
 from tests.support.server import ServerProcess, free_port_pair  # noqa: F401
+from tests.support.noskip import pytest_runtest_makereport  # noqa: F401  (CI: no skips)
 from tests.support.tiers import UnitGuard, tier_of
 
 _guard = UnitGuard()

@@ -12,6 +12,7 @@ import pytest
 from tests.support import services
 
 pytestmark = pytest.mark.unit
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
@@ -51,3 +52,26 @@ def test_a_unit_test_that_starts_a_bots_scheduler_process_is_stopped():
 def test_a_unit_test_that_connects_to_a_service_port_is_stopped():
     with pytest.raises(RuntimeError, match=r"connects to the service port 5432: mark it"):
         socket.create_connection(("127.0.0.1", 5432), timeout=1)
+
+
+SKIPPING = """
+import pytest
+
+def test_needs_something():
+    pytest.skip("something is not running")
+"""
+
+
+def test_outside_ci_a_skip_is_a_skip(pytester, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(SKIPPING)
+    pytester.runpytest_inprocess("-p", "tests.support.noskip").assert_outcomes(skipped=1)
+
+
+def test_in_ci_any_skip_fails_with_its_reason(pytester, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    pytester.makepyfile(SKIPPING)
+    result = pytester.runpytest_inprocess("-p", "tests.support.noskip")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*skipped in CI, where no test may skip*something is not running*"])

@@ -1,11 +1,12 @@
 """The AlertSender: after each run, decides which profiles to tell and sends off the run's
 critical path, with retries; the outcome per profile goes to the execution's ``alerts``.
 
-``on_run_finished`` is a run listener placed after the findings recorder (it reads
-``outcome.findings``).  It decides quickly in the job's thread and queues one delivery per
-profile; each profile has its own thread (named ``alert-…``, whose library log lines are
-dropped: they hold URLs), so a receiver that hangs or refuses delays neither the run nor the
-other profiles.  A URL whose delivery fails is tried again after each of ``retry_delays``.
+``on_run_finished`` is the last post-run step, after the findings recorder (it reads
+``run.findings``) and the retry step (it alerts on the last attempt only).  It decides quickly
+in the job's thread and queues one delivery per profile; each profile has its own thread
+(named ``alert-…``, whose library log lines are dropped: they hold URLs), so a receiver that
+hangs or refuses delays neither the run nor the other profiles.  A URL whose delivery fails is
+tried again after each of ``retry_delays``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import apprise
@@ -23,6 +24,8 @@ from bots_scheduler.alerts.messages import AlertMessage, build_message
 from bots_scheduler.alerts.policy import streak_of, triggered
 from bots_scheduler.alerts.profiles import EMPTY, AlertConfig, AlertProfile
 from bots_scheduler.alerts.urls import THREAD_PREFIX, UnknownSecret, service, service_name
+from bots_scheduler.executions.outcome import FinishedRun
+from bots_scheduler.findings.store import Recorded
 
 log = logging.getLogger(__name__)
 
@@ -170,36 +173,36 @@ class AlertSender:
                 profiles.append(profile)
         return profiles
 
-    def on_run_finished(self, outcome) -> None:
+    def on_run_finished(self, run: FinishedRun) -> None:
+        """The "alerts" post-run step (app.py: last, after "findings" and "retry")."""
         try:
-            self._handle(outcome)
+            self._handle(run)
         except Exception:   # an alert problem must never disturb the run
-            log.exception("alerts: execution %s not handled",
-                          getattr(outcome, "execution_id", "?"))
+            log.exception("alerts: execution %s not handled", run.execution_id)
 
-    def _handle(self, outcome) -> None:
-        if not getattr(outcome, "final", True):
+    def _handle(self, run: FinishedRun) -> None:
+        if not run.final:
             return      # another attempt follows (retries): only the last one alerts
-        job = outcome.job or {}
+        job = run.job or {}
         profiles = self.profiles_for(job)
         if not profiles:
             return
-        earlier = self.executions.earlier_final_states(outcome.job_id, outcome.execution_id)
-        streak = streak_of(outcome.state, earlier)
-        recorded = getattr(outcome, "findings", None)
-        description = getattr(outcome, "description", "") or ""
+        earlier = self.executions.earlier_final_states(run.job_id, run.execution_id)
+        streak = streak_of(run.state, earlier)
+        recorded = run.findings if isinstance(run.findings, Recorded) else None
         for profile in profiles:
-            events = triggered(profile, outcome.state, recorded, streak)
+            events = triggered(profile, run.state, recorded, streak)
             if not events:
                 continue
-            message = build_message(job.get("name") or outcome.job_id, outcome.job_id,
-                                    outcome.state, outcome.execution_id, events, recorded,
-                                    description)
-            self._record(outcome.execution_id, profile.name, "queued", "waiting to be sent",
+            message = build_message(run.job_name, run.job_id, run.state, run.execution_id,
+                                    events, recorded, run.description)
+            # the run's secret values never leave in an alert (CONTRACT §7)
+            message = replace(message, title=run.redact(message.title),
+                              body=run.redact(message.body))
+            self._record(run.execution_id, profile.name, "queued", "waiting to be sent",
                          sorted(events))
             self._workers[profile.name].queue.put(
-                AlertDelivery(outcome.execution_id, job.get("name") or outcome.job_id,
-                              tuple(sorted(events)), message))
+                AlertDelivery(run.execution_id, run.job_name, tuple(sorted(events)), message))
 
     # -- deliveries --------------------------------------------------------------------------
     def deliver(self, profile: AlertProfile, delivery: AlertDelivery) -> None:

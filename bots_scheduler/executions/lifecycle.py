@@ -153,7 +153,8 @@ class Lifecycle:
         run.html = renderer.report(outcome.report)
         columns = {"result": run.html, "description": run.redact(outcome.description)}
         if outcome.data not in EMPTY_DATA:
-            columns["data"] = data_to_json(outcome.data)
+            # the job's data is stored as JSON text: its secret values hidden like the report's
+            columns["data"] = run.redact(data_to_json(outcome.data))
         if run.finished_time is not None:
             columns["finished_time"] = run.finished_time
         run.recorded = self.transition(run.execution_id, outcome.state, **columns)

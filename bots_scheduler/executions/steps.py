@@ -84,13 +84,16 @@ class SecretArguments:
         self.secrets = secrets
 
     def __call__(self, job_class, arguments: list, context) -> list:
-        from bots_scheduler.secrets.arguments import InvalidReference, MissingSecret, resolve
+        from bots_scheduler.secrets.arguments import (InvalidReference, MissingSecret,
+                                                      plain_secret_values, resolve)
         from bots_scheduler.secrets.keys import KeyUnavailable
         try:
             resolved, values = resolve(arguments, self.secrets)
         except (MissingSecret, KeyUnavailable, InvalidReference) as exc:
             raise ArgumentError(str(exc)) from None
         context.sensitive.update(values)
+        # plain values of secret-typed arguments (jobs made before secrets) are hidden too
+        context.sensitive.update(plain_secret_values(job_class, arguments))
         return resolved
 
 

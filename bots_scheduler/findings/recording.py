@@ -8,8 +8,11 @@ counts and the new, changed and gone findings) is handed on with the outcome, fo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from bots_scheduler.jobs.finding import collect_findings
+from bots_scheduler.executions.outcome import FinishedRun
+from bots_scheduler.executions.states import ExecutionState
+from bots_scheduler.jobs.finding import Finding, collect_findings
 from bots_scheduler.jobs.report import ReportItem, Section, Subsection, Table, Text
 from bots_scheduler.findings.store import FindingStore, Recorded
 
@@ -17,32 +20,50 @@ log = logging.getLogger(__name__)
 
 
 class FindingRecorder:
+    """The "findings" post-run step (app.py: after "record", before "notify" and "alerts")."""
+
     def __init__(self, store: FindingStore):
         self.store = store
 
-    def record(self, outcome) -> Recorded | None:
-        """Record ``outcome``'s findings; None when the run did not succeed."""
-        if outcome.state != "succeeded":
+    def record(self, run: FinishedRun) -> Recorded | None:
+        """Record the findings of ``run``; None when it did not succeed, or when its row did
+        not take its final state (stopped meanwhile): such a run changes nothing."""
+        if run.state is not ExecutionState.SUCCEEDED or not run.recorded:
             return None
-        findings = collect_findings(getattr(outcome, "items", None))
-        job = outcome.job or {}
-        recorded = self.store.record(outcome.job_id, job.get("job_class_string", ""),
-                                     outcome.execution_id, findings,
-                                     getattr(outcome, "finished_time", None))
-        if recorded.counts.any_change or recorded.counts.unchanged:
-            log.info("findings: execution %s of job %s: %s", outcome.execution_id,
-                     outcome.job_id, recorded.counts.as_dict())
+        findings = collect_findings(run.items)
+        if run.sensitive:    # a secret value a job put in a finding is stored as [secret:NAME]
+            findings = [redacted(finding, run.redact) for finding in findings]
+        recorded = self.store.record(run.job_id, (run.job or {}).get("job_class_string", ""),
+                                     run.execution_id, findings, run.finished_time)
+        if recorded.used:
+            log.info("findings: execution %s of job %s: %s", run.execution_id, run.job_id,
+                     recorded.counts.as_dict())
         return recorded
 
-    def on_run_finished(self, outcome) -> None:
-        """A run listener: records, and leaves the result on ``outcome.findings`` for the
-        listeners after it.  A datastore problem is logged; the run's state stays as it is."""
+    def on_run_finished(self, run: FinishedRun) -> None:
+        """Records, and leaves the result on ``run.findings`` for the steps after it.  A
+        datastore problem is logged; the run's state stays as it is."""
         try:
-            outcome.findings = self.record(outcome)
+            run.findings = self.record(run)
         except Exception:
             log.exception("findings: execution %s of job %s not recorded",
-                          outcome.execution_id, outcome.job_id)
-            outcome.findings = None
+                          run.execution_id, run.job_id)
+            run.findings = None
+
+
+def redacted(finding: Finding, redact: Callable[[str], str]) -> Finding:
+    """``finding`` with ``redact`` applied to each of its strings (details included)."""
+    def clean(value):
+        if isinstance(value, str):
+            return redact(value)
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {redact(key): clean(item) for key, item in value.items()}
+        return value
+    return Finding(redact(finding.kind), redact(finding.key),
+                   redact(finding.title) if finding.title is not None else None,
+                   finding.severity, **clean(finding.details))
 
 
 SECTION_TITLE = "Findings: what changed since the previous successful run"

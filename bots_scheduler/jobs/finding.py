@@ -9,21 +9,16 @@ a report saying which value is wrong, and its run records nothing (``InvalidFind
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 from collections.abc import Mapping
 
 from bots_scheduler.jobs.base import JobFailed
-from bots_scheduler.jobs.report import Data, ReportItem
+from bots_scheduler.jobs.report import PLAIN, Data, Renderer, ReportItem
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 STATES = ("open", "gone")
 CHANGES = ("new", "changed", "unchanged", "gone")
 MAX_IDENTITY_CHARS = 512
-
-
-def _escape(value) -> str:
-    return html.escape(value if isinstance(value, str) else str(value), quote=True)
 
 
 class InvalidFinding(JobFailed):
@@ -76,14 +71,12 @@ class Finding(ReportItem):
         """Changes when title, severity or details change (what ``changed`` means)."""
         return _digest(self.title is None, self.title or "", self.severity, self.details_json)
 
-    def render(self, renderer=None) -> str:
+    def render(self, renderer: Renderer | None = None) -> str:
         # every string through the renderer (escaped, and redacted when it redacts)
-        text = renderer.text if renderer is not None else _escape
+        r = renderer or PLAIN
+        text = r.text
         title = f' <span class="finding-title">{text(self.title)}</span>' if self.title else ""
-        details = ""
-        if self.details:
-            data = Data(self.details)
-            details = data.render(renderer)
+        details = Data(self.details).render(r) if self.details else ""
         return (f'<div class="report-finding severity-{self.severity}">'
                 f'<span class="finding-severity">{self.severity}</span> '
                 f'<span class="finding-kind">{text(self.kind)}</span> '

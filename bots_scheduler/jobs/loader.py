@@ -79,8 +79,9 @@ class JobRegistry:
         """The enabled job classes as ``GET /api/v1/jobclasses`` lists them."""
         return [{"job_class_string": key, "name": klass.meta_info()["job_class_name"],
                  "info": klass.meta_info()}
-                for key, klass in sorted(self.enabled().items(),
-                                         key=lambda kv: kv[1].meta_info()["job_class_name"].lower())]
+                for key, klass in sorted(
+                    self.enabled().items(),
+                    key=lambda kv: kv[1].meta_info()["job_class_name"].lower())]
 
 
 def _import_file(path: Path, stem: str):

@@ -241,7 +241,8 @@ class Image(ReportItem):
     def __init__(self, content, mime_type="image/png", alt=""):
         super().__init__()
         if mime_type not in self.ALLOWED:
-            raise ValueError(f"unsupported image type {mime_type!r} (allowed: {sorted(self.ALLOWED)})")
+            raise ValueError(f"unsupported image type {mime_type!r} "
+                             f"(allowed: {sorted(self.ALLOWED)})")
         if isinstance(content, str):
             content = base64.b64decode(content, validate=True)
         self.content = bytes(content)

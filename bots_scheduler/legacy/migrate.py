@@ -66,11 +66,11 @@ class MigrationResult:
 class TargetReader:
     """What the target already holds, read with plain SELECTs (missing tables: nothing)."""
 
-    def __init__(self, engine, tables: Tables | None, jobs_table: str):
-        self.engine = engine
+    def __init__(self, engine, tables: Tables, jobs_table: str):
+        self.engine = engine            # None: the target does not exist yet (SQLite file)
         self.tables = tables
         self.jobs_table = jobs_table
-        self._present = None
+        self._present: set[str] | None = None
 
     def _has(self, name: str) -> bool:
         if self.engine is None:
@@ -332,11 +332,29 @@ class Migration:
 
 def log_entry(row: dict) -> dict:
     job_id = src.text(row["job_id"], "job_id", limit=191)
+    event = src.event_name(row["event"])
+    description = src.text(row["description"], "description")
+    if event == "modified":
+        description = modification_text(description)
     return {"job_id": job_id, "job_name": src.text(row["job_name"], "job_name", limit=255),
-            "event": src.event_name(row["event"]),
-            "user": src.text(row["user"], "user", limit=255),
+            "event": event, "user": src.text(row["user"], "user", limit=255),
             "created_time": src.utc_time(row["created_time"], "created_time"),
-            "description": src.text(row["description"], "description")}
+            "description": description}
+
+
+# ndscheduler describes a modification as HTML, one line per field:
+# <b>FIELD</b>: <font color="red">OLD</font> => <font color="green">NEW</font><br>
+_CHANGE = re.compile(r'<b>(\w+)</b>: <font color="red">(.*?)</font> => '
+                     r'<font color="green">(.*?)</font><br>', re.S)
+
+
+def modification_text(description: str) -> str:
+    """ndscheduler's HTML description of a modification in ours ("field: old → new; …"), which
+    the Logs tab shows field by field (markup in a description is shown as text)."""
+    changes = _CHANGE.findall(description)
+    if not changes or _CHANGE.sub("", description).strip():
+        return description              # not (only) ndscheduler's form: kept as it is
+    return "; ".join(f"{field}: {old} → {new}" for field, old, new in changes)
 
 
 def job_snapshot(job: LegacyJob, class_string: str) -> dict:

@@ -21,9 +21,11 @@ arguments but not its environment.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import hashlib
 import logging
 import os
+import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,6 +48,7 @@ MAX_REFUSED_BODY = 64 * 1024
 # Authenticated bodies above this are streamed to the scheduler instead of held in memory.
 STREAM_ABOVE = 1024 * 1024
 VERIFY_THREADS = 2
+PR_SET_PDEATHSIG = 1      # <linux/prctl.h>
 BEARER_ATTEMPT = "bots_bearer_attempt"
 
 
@@ -99,6 +102,7 @@ class BotsAuth:
         if self.secret and self.authenticator is not None:
             log.info(READY_LINE)  # the launcher waits for this line: servers up, addon configured
         if self.parent_pid is not None and self._watch_task is None:
+            _die_with_parent(self.parent_pid)
             self._watch_task = asyncio.get_running_loop().create_task(self._watch_parent())
 
     def done(self):
@@ -267,6 +271,20 @@ class BotsAuth:
                           self.parent_pid)
                 ctx.master.shutdown()
                 return
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: the kernel kills this process as soon as the launcher dies (a SIGKILLed launcher
+    releases PORT+1 at once; the proxy must not forward there a moment longer, which the
+    half-second watch alone would allow). The watch stays for other systems. The kernel
+    watches the launcher's thread that started us: ProxyProcess.start runs on its main thread."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:       # the launcher died before the call: go now
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def add_security_headers(response: http.Response | None) -> None:

@@ -104,11 +104,14 @@ def resolve(pub_args, store) -> tuple[list, dict[str, str]]:
             for a in pub_args], values
 
 
-def plain_secret_values(pub_args, positions) -> list[str]:
-    """The plain (not referenced) strings at secret-typed positions (redacted like secrets)."""
-    return [pub_args[i] for i in positions
-            if i < len(pub_args) and isinstance(pub_args[i], str) and pub_args[i]
-            and pub_args[i] != MASK]
+def plain_secret_values(job_class, pub_args) -> dict[str, str]:
+    """{label: value} of the plain (not referenced) strings at the positions ``job_class``
+    declares secret-typed: they are hidden like secrets, as ``[secret:argument N]``."""
+    found = {f"argument {i + 1}": pub_args[i] for i in secret_positions(job_class)
+             if i < len(pub_args) and isinstance(pub_args[i], str) and pub_args[i]
+             and pub_args[i] != MASK}
+    SENSITIVE.add(found)       # this process's log lines and output never show them
+    return found
 
 
 def jobs_using(jobs) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ HTML-escaped form of each value is replaced too: reports escape job output.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import threading
@@ -16,15 +17,17 @@ class Redactor:
         """``values``: {label: value}, and/or ``pairs`` of (label, value) (a label may stand
         for several values); a label is a secret's name (shown as [secret:NAME])."""
         given = list((values or {}).items()) + list(pairs)
-        pairs: dict[str, str] = {}
+        forms: dict[str, str] = {}
         for label, value in given:
             if not isinstance(value, str) or not value:
                 continue
-            for form in {value, html.escape(value, quote=True), html.escape(value, quote=False)}:
-                pairs.setdefault(form, f"[secret:{label}]")
-        self._pairs = pairs
+            # as written, in HTML (reports escape job output) and in JSON (a job's data)
+            for form in {value, html.escape(value, quote=True), html.escape(value, quote=False),
+                         json.dumps(value)[1:-1]}:
+                forms.setdefault(form, f"[secret:{label}]")
+        self._pairs = forms
         self._pattern = re.compile("|".join(re.escape(form) for form in
-                                            sorted(pairs, key=len, reverse=True))) if pairs \
+                                            sorted(forms, key=len, reverse=True))) if forms \
             else None
 
     def __bool__(self) -> bool:

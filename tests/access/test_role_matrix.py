@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import warnings
 
@@ -238,5 +237,5 @@ def test_every_route_answers_each_role_as_declared(matrix):
     assert {"token:t-admin", "token:t-operator", "ada", "otto"} <= users
     listed = cli(srv.cwd, srv.extra_args[2:], "token", "list")
     assert "t-operator" in listed and "bst_" not in listed
-    assert "never" not in listed.splitlines()[[l.split()[0] for l in listed.splitlines()]
+    assert "never" not in listed.splitlines()[[line.split()[0] for line in listed.splitlines()]
                                               .index("t-operator")].split()[-1]

@@ -109,3 +109,28 @@ def test_reset_writes_an_alert_config_that_run_accepts(workdir):
     assert "[example]" in text and "events" in text
     from bots_scheduler.alerts.profiles import load_alert_config
     assert load_alert_config(workdir / "conf" / "alerts.ini", ["example"]).get("example")
+
+
+def test_a_url_can_come_from_a_secret_and_never_shows(server, workdir, receiver, alerts_ini):
+    hook = receiver()
+    write_job(workdir)
+    path = alerts_ini({"vault": {"urls": "secret:hook-url secret:missing", "events": "every-run"}})
+    srv = server("--alert-config", str(path), "--alert-profile", "vault")
+    assert "url 2 (secret missing)" in srv.stderr()         # said at start, not fatal
+    created = srv.post("/api/v1/secrets", json={"name": "hook-url",
+                                                "value": hook.url("/sekret-path")})
+    assert created.status_code == 201, created.text
+    job = add_job(srv)
+    execution = run_with(srv, workdir, job, [port("192.0.2.1:22/tcp")])
+    entry = wait_alerts(srv, execution["execution_id"])["vault"]
+    assert entry["status"] == "failed"                      # the missing one
+    assert "sent to 1 of 2 URL(s)" in entry["message"]
+    assert "url 2 (secret missing): secret 'missing'" in entry["message"]
+    assert len(hook.wait_for(1)) == 1
+    assert 'bots_scheduler_alert_failures_total{profile="vault"} 1.0' in \
+        srv.get("/metrics").text
+    assert "sekret-path" not in srv.get(f"/api/v1/executions/{execution['execution_id']}").text
+    assert "sekret-path" not in srv.stderr()
+    tested = cli(workdir, "alert-test", "vault", "--alert-config", str(path))
+    assert tested.returncode == 1 and "url 1 (secret hook-url) (JSON): sent" in tested.stdout
+    assert "sekret-path" not in tested.stdout + tested.stderr

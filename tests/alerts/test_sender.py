@@ -6,7 +6,6 @@ import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +15,10 @@ from bots_scheduler.alerts.sender import AlertSender, deliver_with_retries, summ
 from bots_scheduler.cli.definition import build_parser
 from bots_scheduler.datastore.store import Datastore
 from bots_scheduler.executions.store import ExecutionStore
+from bots_scheduler.executions.outcome import FinishedRun, Outcome
+from bots_scheduler.executions.states import ExecutionState
 from bots_scheduler.findings import Finding
+from bots_scheduler.jobs.report import Report
 from bots_scheduler.findings.store import Recorded, RunCounts
 from bots_scheduler.settings import database_settings
 from tests.notifications.smtp_servers import SmtpServer, make_self_signed
@@ -89,10 +91,13 @@ def datastore(workdir):
     store.dispose()
 
 
-def outcome(eid, state="succeeded", job=None, recorded=None, final=True):
-    return SimpleNamespace(execution_id=eid, job_id="j1", state=state, final=final,
-                           job=job or {"job_id": "j1", "name": "daily ports"},
-                           findings=recorded, description="")
+def outcome(eid, state="succeeded", job=None, recorded=None, final=True, description="",
+            sensitive=None) -> FinishedRun:
+    """A run as the post-run steps see it."""
+    return FinishedRun(eid, "j1", job or {"job_id": "j1", "name": "daily ports"}, None,
+                       Outcome(ExecutionState(state), Report("Ports"), description),
+                       final=final, findings=recorded, sensitive=sensitive or {},
+                       recorded=True)
 
 
 def add_execution(datastore, eid, state, minute):
@@ -177,5 +182,22 @@ def test_a_jobs_alert_profiles_replace_the_default_selection(datastore, receiver
         wait_alerts(datastore, "e3")
         assert len(own.wait_for(1)) == 1 and len(default.wait_for(1)) == 1
         assert datastore.get("e2")["alerts"] == []
+    finally:
+        sender.stop()
+
+
+def test_a_secret_value_of_the_run_never_leaves_in_an_alert(datastore, receiver, alerts_ini):
+    hook = receiver()
+    path = alerts_ini({"ops": {"urls": hook.url()}})
+    sender = AlertSender(load_alert_config(path, ["ops"]), datastore, retry_delays=())
+    sender.start()
+    try:
+        add_execution(datastore, "e1", "failed", 0)
+        sender.on_run_finished(outcome("e1", "failed", description="HTTP 401 for key sk-123456",
+                                       sensitive={"shodan-key": "sk-123456"}))
+        wait_alerts(datastore, "e1")
+        (got,) = hook.wait_for(1)
+        assert "sk-123456" not in json.dumps(got)
+        assert "HTTP 401 for key [secret:shodan-key]" in got["body"]["message"]
     finally:
         sender.stop()

@@ -14,12 +14,25 @@ import redis
 
 from tests.cluster.conftest import WorkerProcess, wait_until
 from tests.secrets.jobmodule import KEYED, write_jobs
+from tests.support.services import require
 
 VALUE = "Worker-Secret-Value-4417"
 
 
+@pytest.fixture
+def own_redis():
+    """A Redis database of its own (13): the other cluster tests' workers consume from 15, and
+    this test reads its message while no worker of its own runs."""
+    require("redis")
+    url = "redis://127.0.0.1:6379/13"
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
 def test_a_worker_resolves_a_referenced_secret_that_no_message_carries(
-        server, workdir, postgresql, redis_broker, monkeypatch, tmp_path_factory):
+        server, workdir, postgresql, own_redis, monkeypatch, tmp_path_factory):
+    redis_broker = own_redis
     jobs = write_jobs(workdir)
     srv = server(*postgresql, *jobs, "--executor", "celery", "--broker", redis_broker)
     assert srv.post("/api/v1/secrets", json={"name": "api", "value": VALUE}).status_code == 201
@@ -28,8 +41,10 @@ def test_a_worker_resolves_a_referenced_secret_that_no_message_carries(
     eid = srv.post(f"/api/v1/executions/{job_id}").json()["execution_id"]
     client = redis.Redis.from_url(redis_broker)
     queued = wait_until(lambda: [client.lrange(key, 0, -1) for key in client.keys("*")
-                                 if client.type(key) == b"list" and client.llen(key)], 20,
-                        what="the queued task message")
+                                 if client.type(key) == b"list" and client.llen(key)], 40,
+                        what=f"the queued task message of "
+                             f"{srv.get(f'/api/v1/executions/{eid}').json()} "
+                             f"{srv.stderr()[-2000:]}")
     raw = b"".join(b"".join(items) for items in queued)
     assert eid.encode() in raw or b"api" in raw
     decoded = raw + b"".join(_bodies(raw))
@@ -50,7 +65,9 @@ def test_a_worker_resolves_a_referenced_secret_that_no_message_carries(
                        (workdir / "conf" / "secret.key").read_text().strip())
     proc = WorkerProcess(elsewhere, args, "worker-keyed").start()
     try:
-        run = srv.wait_execution(eid, timeout=60)
+        run = srv.wait_execution(eid, timeout=90)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nworker stderr:\n{proc.stderr()[-3000:]}") from None
     finally:
         proc.stop()
     assert run["state"] == "succeeded", run["result"]

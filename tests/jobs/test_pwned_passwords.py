@@ -130,7 +130,8 @@ def test_stopping_the_job_interrupts_a_retry_wait(context, data_file, pwned_pass
 def test_comment_lines_and_a_byte_order_mark_are_not_passwords(context, data_file,
                                                                pwned_passwords_service):
     job = PwnedPasswordsJob("j1", "e1", context)
-    html = job.run(data_file("passwords.txt", "\ufeff# my list\nhunter2hunter2\n #not a comment\n")).html()
+    passwords = data_file("passwords.txt", "\ufeff# my list\nhunter2hunter2\n #not a comment\n")
+    html = job.run(passwords).html()
     assert "passwords in the file 2" in text_of(html)
     assert job._data == {"line 2 (h*****)": 9659365}
 

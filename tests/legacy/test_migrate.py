@@ -77,6 +77,9 @@ def test_jobs_executions_and_logs_arrive_as_ndscheduler_showed_them(server, work
     logs = srv.get("/api/v1/logs", params=SPAN).json()["logs"]
     assert sorted(log["event"] for log in logs) == sorted(
         [log["event"] for log in MANIFEST["logs"]] + ["file added", "file deleted"])
+    [modified] = [log for log in logs if log["event"] == "modified"]
+    assert modified["description"] == ("pub_args: ('first', 'second') → ['first', 'changed']; "
+                                       "minute: 30 → 45")
     runs = {log["description"] for log in logs if log["event"] == "custom_run"}
     assert runs == {log["description"] or "" for log in MANIFEST["logs"]
                     if log["event"] == "custom_run"}

@@ -5,7 +5,7 @@ import hashlib
 
 from playwright.sync_api import expect
 
-from tests.secrets.jobmodule import KEYED, write_jobs
+from tests.secrets.jobmodule import write_jobs
 from tests.ui.conftest import row_of
 
 VALUE = "ui-secret-value-31337"

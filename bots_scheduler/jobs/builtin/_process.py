@@ -54,7 +54,8 @@ class _Capture(threading.Thread):
 
 def run_process(args, *, shell=False, timeout: float, stop_event=None, cwd=None,
                 limit: int = OUTPUT_LIMIT) -> ProcessResult:
-    """Run ``args`` (a token list, or a string when ``shell``); raises OSError if it cannot start."""
+    """Run ``args`` (a token list, or a string when ``shell``); raises OSError if it cannot
+    start."""
     started = time.monotonic()
     proc = subprocess.Popen(args, shell=shell, cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,

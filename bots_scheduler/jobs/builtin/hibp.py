@@ -149,7 +149,7 @@ class HaveIBeenPwnedJob(JobBase):
             ["entries not checked (run ended early)", len(entries) - len(results)],
             ["lines skipped", len(bad)],
         ]))]
-        for kind, value in entries:
+        for _kind, value in entries:
             if value in results:
                 items.append(self._entry_section(value, results[value], breaches))
         return items + findings_section(breach_findings(results, breaches)) + \
