@@ -3,37 +3,20 @@ from __future__ import annotations
 
 import getpass
 import sys
-from contextlib import contextmanager
 
 from bots_scheduler import defaults
+from bots_scheduler.cli.offline import offline_app
 from bots_scheduler.checks import data_directory, jobs_folders
 from bots_scheduler.errors import UsageError
 from bots_scheduler.settings import Settings, database_settings
 
 
-@contextmanager
 def secret_app(args):
-    """The datastore's secrets and jobs (a scheduler that never fires), the key checked
-    (KeyUnavailable, DatastoreUnavailable: one line and exit 2, cli/main.py)."""
-    from bots_scheduler.app import Application
+    """The datastore's secrets and jobs (a scheduler that never fires), the key checked."""
     data_dir = data_directory(args.data_dir)
     jobs = jobs_folders(getattr(args, "jobs", None), defaults.JOBS_DIRS)
-    app = Application(Settings(database=database_settings(args, data_dir), data_dir=data_dir,
-                               jobs_dirs=jobs, local=True))
-    try:
-        app.datastore.check()
-        app.secrets.check_key()     # never store a value under another key than the others
-        app.datastore.create_tables()
-        app.secrets.create_table()
-    except BaseException:
-        app.datastore.dispose()
-        raise
-    app.scheduler.start(paused=True)
-    try:
-        yield app
-    finally:
-        app.scheduler.shutdown()
-        app.datastore.dispose()
+    return offline_app(Settings(database=database_settings(args, data_dir), data_dir=data_dir,
+                                jobs_dirs=jobs, local=True), need_key=True)
 
 
 def read_value() -> str:

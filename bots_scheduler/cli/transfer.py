@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
+from bots_scheduler.cli.offline import offline_app
 from bots_scheduler.errors import UsageError
 from bots_scheduler.settings import build_offline_settings
 
 
-@contextmanager
 def offline_scheduler(args):
     """The job store of the configured datastore, with a scheduler that never fires."""
-    from bots_scheduler.app import Application
-    app = Application(build_offline_settings(args))
-    try:
-        app.datastore.check()
-        app.datastore.create_tables()
-        app.secrets.create_table()      # job arguments may reference secrets
-    except BaseException:
-        app.datastore.dispose()
-        raise
-    app.scheduler.start(paused=True)
-    try:
-        yield app
-    finally:
-        app.scheduler.shutdown()
-        app.datastore.dispose()
+    return offline_app(build_offline_settings(args))
 
 
 def command_export(args) -> int:

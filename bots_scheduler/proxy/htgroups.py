@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bots_scheduler.access.roles import ADMIN, ROLES, highest
 from bots_scheduler.errors import InvalidInput, UsageError
+from bots_scheduler.private_files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,13 @@ def render(groups: dict[str, list[str]]) -> str:
 def set_role(path, user: str, role: str) -> str | None:
     """Put ``user`` in the group ``role`` alone (out of the others); returns the role it had.
     The file is replaced atomically; a new file gets mode 0600."""
-    from bots_scheduler.proxy.htpasswd import write_atomically
     path = Path(path)
     groups = load(path) if path.exists() else {}
     previous = roles_of(groups).get(user)
     groups = {name: [u for u in users if u != user] for name, users in groups.items()}
     groups.setdefault(role, []).append(user)
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o600
-    write_atomically(path, render(groups).encode("utf-8"), mode)
+    write_private(path, render(groups).encode("utf-8"), mode)
     return previous
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import bcrypt
@@ -20,6 +19,7 @@ from passlib.apache import HtpasswdFile
 from passlib.context import CryptContext
 
 from bots_scheduler.errors import InvalidInput, UsageError
+from bots_scheduler.private_files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def set_password(path: Path, user: str, password: str) -> bool:
         entries = HtpasswdFile(context=hash_context)
         mode = 0o600
     existed = entries.set_hash(user, hash_password(password))
-    write_atomically(path, entries.to_string(), mode)
+    write_private(path, entries.to_string(), mode)
     return existed
 
 
@@ -147,16 +147,3 @@ def create_with_user(path: Path, user: str, password: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(entries.to_string())
-
-
-def write_atomically(path: Path, content: bytes, mode: int) -> None:
-    folder = path.resolve().parent
-    fd, temp_name = tempfile.mkstemp(prefix=".htpasswd-", dir=folder)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

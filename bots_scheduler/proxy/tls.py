@@ -14,7 +14,6 @@ import datetime
 import ipaddress
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 from cryptography import x509
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from bots_scheduler.errors import UsageError
+from bots_scheduler.private_files import write_private
 
 MAX_PEM_BYTES = 1 << 20
 OWN_CERTIFICATE_NAME = ".proxy-certificate.pem"
@@ -107,7 +107,7 @@ def own_certificate(folder: Path, now: datetime.datetime | None = None) -> tuple
         if path.stat().st_mode & 0o077:
             os.chmod(path, 0o600)
         return path, False
-    _write_private(path, _self_signed(now))
+    write_private(path, _self_signed(now))
     return path, True
 
 
@@ -149,16 +149,3 @@ def _self_signed(now: datetime.datetime) -> bytes:
     key_pem = key.private_bytes(Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     return key_pem + certificate.public_bytes(Encoding.PEM)
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    """Written to a 0600 temporary file and renamed: never readable by others, never half."""
-    fd, temp_name = tempfile.mkstemp(prefix=".proxy-certificate-", dir=path.resolve().parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
