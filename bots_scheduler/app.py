@@ -6,7 +6,8 @@ How a firing becomes a report and an e-mail, in the order of the wiring below: t
 (seen only by the cluster's leader) makes APScheduler fire; the executor records the firing's
 execution and hands it to the Runner; the Runner resolves the arguments, runs the job and
 turns what happened into an Outcome; the post-run steps then detect changes, record the
-outcome (rendering the report once), queue a retry, count it, and notify.
+outcome (rendering the report once), record its findings, queue a retry, count it, send the
+e-mails and send the alerts.
 """
 from __future__ import annotations
 
