@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from bots_scheduler.alerts.profiles import EMPTY, AlertConfig, AlertProfile
 from bots_scheduler.alerts.urls import THREAD_PREFIX, UnknownSecret, service, service_name
 from bots_scheduler.executions.outcome import FinishedRun
 from bots_scheduler.findings.store import Recorded
+from bots_scheduler.notifications.workers import ProfileWorkers
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ class AlertSender:
         self._stopping = threading.Event()
         self._records_lock = threading.Lock()
         self._records: dict[str, dict[str, dict]] = {}
-        self._workers = {name: _ProfileWorker(self, profile)
-                         for name, profile in self.config.profiles.items()}
+        self._workers = ProfileWorkers(self.config.profiles, self.deliver, THREAD_PREFIX,
+                                       "alerts")
         self.failures: dict[str, int] = {name: 0 for name in self.config.profiles}
 
     # -- life cycle --------------------------------------------------------------------------
@@ -132,18 +132,12 @@ class AlertSender:
         if not self.config.selected:
             log.info("alerts: no profile selected (--alert-profile); only jobs naming "
                      "alert_profiles send alerts")
-        for worker in self._workers.values():
-            worker.start()
+        self._workers.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Queued alerts get one last attempt each (no retries), within ``timeout``."""
         self._stopping.set()
-        for worker in self._workers.values():
-            worker.queue.put(None)
-        deadline = time.monotonic() + timeout
-        for worker in self._workers.values():
-            if worker.is_alive():
-                worker.join(max(deadline - time.monotonic(), 0))
+        self._workers.stop(timeout)
 
     def _check_secret(self, profile: AlertProfile, url) -> None:
         """A secret that is missing or not an Apprise URL now: said at start, not fatal (it may
@@ -201,7 +195,7 @@ class AlertSender:
                               body=run.redact(message.body))
             self._record(run.execution_id, profile.name, "queued", "waiting to be sent",
                          sorted(events))
-            self._workers[profile.name].queue.put(
+            self._workers.put(profile.name,
                 AlertDelivery(run.execution_id, run.job_name, tuple(sorted(events)), message))
 
     # -- deliveries --------------------------------------------------------------------------
@@ -242,17 +236,3 @@ class AlertSender:
                 log.exception("alerts: cannot record %s for execution %s", status,
                               execution_id)
 
-
-class _ProfileWorker(threading.Thread):
-    def __init__(self, sender: AlertSender, profile: AlertProfile):
-        super().__init__(name=f"{THREAD_PREFIX}{profile.name}", daemon=True)
-        self.sender = sender
-        self.profile = profile
-        self.queue: queue.Queue[AlertDelivery | None] = queue.Queue()
-
-    def run(self) -> None:
-        while (delivery := self.queue.get()) is not None:
-            try:
-                self.sender.deliver(self.profile, delivery)
-            except Exception:
-                log.exception("alerts: profile %s: delivery crashed", self.profile.name)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -27,6 +25,7 @@ from bots_scheduler.jobs.report import Report, Text
 from bots_scheduler.notifications.changes import Changes, compare, report_section
 from bots_scheduler.notifications.profiles import SmtpProfile, load_profiles
 from bots_scheduler.notifications.sender import DeliveryError, build_message, deliver
+from bots_scheduler.notifications.workers import ProfileWorkers
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,8 @@ class Notifier:
         self._stopping = threading.Event()
         self._records_lock = threading.Lock()
         self._records: dict[str, dict[str, dict]] = {}   # eid -> profile -> latest entry
-        self._workers = {profile.name: _ProfileWorker(self, profile) for profile in self.profiles}
+        self._workers = ProfileWorkers({p.name: p for p in self.profiles},
+                                       self.deliver_with_retries, "notify-", "notifications")
         self.failures: dict[str, int] = {p.name: 0 for p in self.profiles}   # for /metrics
 
     @classmethod
@@ -72,18 +72,12 @@ class Notifier:
             if profile.uses_auth and profile.security == "unencrypted":
                 log.warning("notifications: profile %s sends its password unencrypted "
                             "(security = unencrypted)", profile.name)
-        for worker in self._workers.values():
-            worker.start()
+        self._workers.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Queued messages get one last attempt each (no retries), within ``timeout``."""
         self._stopping.set()
-        for worker in self._workers.values():
-            worker.queue.put(None)
-        deadline = time.monotonic() + timeout
-        for worker in self._workers.values():
-            if worker.is_alive():
-                worker.join(max(deadline - time.monotonic(), 0))
+        self._workers.stop(timeout)
 
     # -- the post-run steps ------------------------------------------------------------------
     def detect_changes(self, run: FinishedRun) -> None:
@@ -149,7 +143,7 @@ class Notifier:
                             dict(sensitive or {}))
         for profile in self.profiles:
             self._record(execution_id, profile.name, "queued", "waiting to be sent", 0)
-            self._workers[profile.name].queue.put(delivery)
+            self._workers.put(profile.name, delivery)
 
     def deliver_with_retries(self, profile: SmtpProfile, delivery: Delivery) -> None:
         # built here, in the profile's thread, once: every attempt sends the same Message-ID
@@ -203,20 +197,6 @@ class Notifier:
                 log.exception("notifications: cannot record %s for execution %s",
                               status, execution_id)
 
-
-class _ProfileWorker(threading.Thread):
-    def __init__(self, notifier: Notifier, profile: SmtpProfile):
-        super().__init__(name=f"notify-{profile.name}", daemon=True)
-        self.notifier = notifier
-        self.profile = profile
-        self.queue: queue.Queue[Delivery | None] = queue.Queue()
-
-    def run(self) -> None:
-        while (delivery := self.queue.get()) is not None:
-            try:
-                self.notifier.deliver_with_retries(self.profile, delivery)
-            except Exception:
-                log.exception("notifications: profile %s: delivery crashed", self.profile.name)
 
 
 # -- decisions -----------------------------------------------------------------------------------
