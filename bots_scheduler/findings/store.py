@@ -63,6 +63,9 @@ class FindingStore:
         h = self.tables.history
         self._mark = insert(h).values({name: bindparam(name) for name in (
             "ident", "eid", "job_id", "change", "time")})
+        f = self.tables.findings
+        self._any_open = select(f.c.ident).where(f.c.job_id == bindparam("job_id"),
+                                                 f.c.state == "open").limit(1)
         self._job_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
@@ -82,6 +85,10 @@ class FindingStore:
         Recording the same execution twice changes nothing the second time (a Celery message
         delivered twice).  Two runs of one job record one after the other (in this process; a
         run of another process that collides with this one is retried once)."""
+        if not findings and not self.has_open(job_id):
+            # most jobs use no findings: one indexed read, no transaction and no lock (a
+            # scheduler firing 250 runs a second spent a third of each run here)
+            return Recorded(RunCounts(), used=False)
         seen = to_naive_utc(seen or utcnow())
         with self._job_lock(job_id):
             try:
@@ -89,6 +96,11 @@ class FindingStore:
             except IntegrityError:
                 # another process inserted one of our findings (or this run) meanwhile
                 return self._record(job_id, job_class_string, eid, findings, seen)
+
+    def has_open(self, job_id: str) -> bool:
+        """Whether the job has an open finding."""
+        with self.engine.connect() as conn:
+            return conn.execute(self._any_open, {"job_id": job_id}).first() is not None
 
     def _record(self, job_id, job_class_string, eid, findings, seen) -> Recorded:
         f, h, runs = self.tables.findings, self.tables.history, self.tables.runs
