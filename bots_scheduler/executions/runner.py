@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bots_scheduler.executions.deadline import STOP_GRACE, BodyEnd, run_with_deadline
+from bots_scheduler.executions.deadline import (STOP_GRACE, BodyEnd, BodyThreads,
+                                                run_with_deadline)
 from bots_scheduler.executions.lifecycle import Lifecycle
 from bots_scheduler.executions.outcome import FinishedRun, Outcome
 from bots_scheduler.executions.states import ExecutionState
@@ -64,6 +65,7 @@ class Runner:
         self.steps = steps
         self.resolvers = list(resolvers) if resolvers is not None else [resolve_data_files]
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.body_threads = BodyThreads()       # the threads the job bodies run in
         self._active: dict[str, threading.Event] = {}
         self._stop_requests: set[str] = set()   # executions asked to stop through the API
         self._lock = threading.Lock()
@@ -132,7 +134,8 @@ class Runner:
             ended = run_with_deadline(lambda: instance.run(*arguments), context.stop_event,
                                       context.timeout,
                                       lambda: self._stop_wanted(context.execution_id),
-                                      name=f"job-{context.execution_id[:8]}")
+                                      name=f"job-{context.execution_id[:8]}",
+                                      threads=self.body_threads)
             if ended.error is not None and not ended.abandoned:
                 raise ended.error
             outcome = outcome_of(klass, ended, context.timeout, None)
