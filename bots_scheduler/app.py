@@ -11,6 +11,7 @@ e-mails and send the alerts.
 """
 from __future__ import annotations
 
+import gc
 import getpass
 import logging
 import os
@@ -41,6 +42,7 @@ from bots_scheduler.metrics import Metrics
 from bots_scheduler.notifications.notifier import Notifier
 from bots_scheduler.retention import Retention
 from bots_scheduler.scheduling.jobviews import JobViews
+from bots_scheduler.scheduling.wakeup import Wakeup
 from bots_scheduler.scheduling.scheduler import (JobScheduler, job_reader, masked_view_of,
                                                  secret_positions_of)
 from bots_scheduler.secrets import arguments as secret_args
@@ -89,7 +91,9 @@ class Application:
         # arguments travel only from the job store to the run.
         secret_positions = secret_positions_of(self.registry)
         view = masked_view_of(self.registry)
-        job_store = LeaderJobStore(self.cluster.may_fire, engine=engine,
+        # one transaction for the firings of a wake-up and the jobs' next run times
+        wakeup = Wakeup(self.executions, self.lifecycle, self.cluster.may_fire)
+        job_store = LeaderJobStore(self.cluster.may_fire, wakeup, engine=engine,
                                    tablename=database.jobs_table)
         self.steps = PostRunSteps()
         self.runner = Runner(
@@ -100,7 +104,7 @@ class Application:
             shown_arguments=lambda class_string, args: secret_args.mask(
                 args, secret_positions(class_string)))
         executor = make_executor(settings, self.lifecycle, self.registry, self.cluster.may_fire,
-                                 view, self.runner)
+                                 view, self.runner, wakeup)
         self.scheduler = JobScheduler(settings, job_store, executor, self.registry,
                                       self.executions, self.lifecycle,
                                       JobViews(engine, database.jobs_table, secret_positions),
@@ -148,6 +152,7 @@ class Application:
         log.info("job classes: %s", ", ".join(sorted(self.registry.classes)) or "none")
 
     def start(self) -> None:
+        freeze_startup_objects()
         self.notifier.start()
         self.alerts.start()
         self.scheduler.start()
@@ -170,6 +175,16 @@ class Application:
         self.alerts.stop()
         self.cluster.stop()
         self.datastore.dispose()
+
+
+def freeze_startup_objects() -> None:
+    """Put what start-up made (modules, tables, compiled statements, job classes) out of the
+    cyclic garbage collector's sight (``gc.freeze``): it is never garbage, yet every full
+    collection walked it, holding the GIL.  At 250 firings a second the collector took 18% of
+    the scheduler thread's time and the p99 lag from firing to start went from 0.80 s to
+    0.97 s (bench/README.md).  Objects made later are collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def _node_description(settings: Settings, role: str) -> dict:

@@ -1,8 +1,9 @@
 """What both executors share: a due firing becomes an execution row *before* it runs.
 
 The row is written together with a row of the firings table keyed by (job, scheduled time), in
-one transaction (``ExecutionStore.record_firing``).  So a firing is recorded at most once even
-when two schedulers see it due, or when a scheduler dies after recording it but before
+one transaction (during a wake-up of APScheduler's thread, with the other firings of that
+wake-up and the jobs' next run times: scheduling/wakeup.py).  So a firing is recorded at most
+once even when two schedulers see it due, or when a scheduler dies after recording it but before
 APScheduler moved the job's next run time on (the next leader finds it recorded and skips it);
 and a firing is never lost once recorded (a run that then cannot happen ends ``failed``, see
 cluster/reaper.py).
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.executors.base import BaseExecutor
 
 from bots_scheduler.executions.lifecycle import Lifecycle
+from bots_scheduler.scheduling.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +28,16 @@ class FiringExecutor(BaseExecutor):
     with the execution."""
 
     def __init__(self, lifecycle: Lifecycle, registry, may_fire: Callable[[], bool],
-                 view: Callable[[object], dict]):
+                 view: Callable[[object], dict], wakeup: Wakeup | None = None):
         super().__init__()
+        self.wakeup = wakeup
         self.lifecycle = lifecycle
         self.registry = registry
         self.may_fire = may_fire
         self.view = view
+        # set by shutdown(): APScheduler's thread may still be submitting the jobs due in
+        # the same wake-up; they are not fired (not recorded) any more
+        self.closed = False
 
     # -- to implement ------------------------------------------------------------------------
     def dispatch(self, job, pending: list[tuple[str, datetime | None]], options: dict) -> None:
@@ -41,10 +47,24 @@ class FiringExecutor(BaseExecutor):
 
     # -- APScheduler's entry point -----------------------------------------------------------
     def _do_submit_job(self, job, run_times):
+        if self.closed:
+            log.info('job "%s" not fired: the scheduler is shutting down', job.name)
+            return
         options = run_options(job)
         given = job.kwargs.get("execution_id")      # run-now and retries: already recorded
         if given:
             pending = [(given, None)]
+        elif self.wakeup is not None and self.wakeup.in_progress():
+            # recorded with the rest of this wake-up in one transaction, then dispatched
+            klass = self.registry.get(job.args[0])
+            due = self.due(job, run_times)
+            if (klass is not None and not klass.is_enabled()) or not due:
+                pending = []
+            else:
+                options["job_view"] = view = self.view(job)
+                self.wakeup.fire(job.id, job.name, due, view,
+                                 lambda recorded: self.dispatch(job, recorded, options))
+                return
         else:
             # the job as it fired: kept with the execution and handed to the run, which then
             # need not read the job again

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 class CeleryExecutor(FiringExecutor):
-    def __init__(self, lifecycle, registry, may_fire, view, broker: str):
-        super().__init__(lifecycle, registry, may_fire, view)
+    def __init__(self, lifecycle, registry, may_fire, view, broker: str, wakeup=None):
+        super().__init__(lifecycle, registry, may_fire, view, wakeup)
         self.broker = broker
         self.celery = make_celery(self.broker)
 
@@ -57,4 +57,5 @@ class CeleryExecutor(FiringExecutor):
         self.lifecycle.store.set(eid, task_id=task_id)
 
     def shutdown(self, wait=True):
+        self.closed = True
         self.celery.close()

@@ -12,19 +12,27 @@ log = logging.getLogger(__name__)
 
 
 class ThreadsExecutor(FiringExecutor):
-    def __init__(self, lifecycle, registry, may_fire, view, runner, pool_size: int):
-        super().__init__(lifecycle, registry, may_fire, view)
+    def __init__(self, lifecycle, registry, may_fire, view, runner, pool_size: int,
+                 wakeup=None):
+        super().__init__(lifecycle, registry, may_fire, view, wakeup)
         self.runner = runner
         self._pool = concurrent.futures.ThreadPoolExecutor(pool_size, thread_name_prefix="job")
 
     def dispatch(self, job, pending, options):
         # one pool task per submission, as APScheduler does: max_instances counts submissions
-        future = self._pool.submit(self._run_all, job.args, options, pending,
-                                   job.misfire_grace_time)
-        future.add_done_callback(lambda f: self._done(job.id, f))
+        try:
+            future = self._pool.submit(self._run_all, job.args, options, pending,
+                                       job.misfire_grace_time)
+        except RuntimeError:        # shut down between the check of `closed` and here
+            self._not_started(job.id, pending)
+            return
+        future.add_done_callback(lambda f: self._done(job.id, f, pending))
 
     def shutdown(self, wait=True):
-        self._pool.shutdown(wait=wait)
+        """Runs waiting for a thread are not started: each is recorded ``stopped`` (by
+        ``_done``, as its future is cancelled)."""
+        self.closed = True
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     # -- in a pool thread --------------------------------------------------------------------
     def _run_all(self, args, options, pending, grace):
@@ -49,7 +57,16 @@ class ThreadsExecutor(FiringExecutor):
         self.lifecycle.end(eid, ExecutionState.FAILED, "Missed", why,
                            expect=(ExecutionState.SCHEDULED,))
 
-    def _done(self, job_id, future):
+    def _not_started(self, job_id, pending) -> None:
+        self.lifecycle.abandon([eid for eid, _due in pending],
+                               "not started: the server shut down while it waited for a job "
+                               "thread", ExecutionState.STOPPED)
+
+    def _done(self, job_id, future, pending):
+        if future.cancelled():
+            self._not_started(job_id, pending)
+            self._run_job_success(job_id, [])
+            return
         exc = future.exception()
         if exc is None:
             self._run_job_success(job_id, [])

@@ -116,9 +116,12 @@ class ResilientJobStore(SQLAlchemyJobStore):
             self._join(conn, job)
         self._brought_forward(job.next_run_time)
 
+    def _update_values(self, job) -> dict:
+        return {"_id": job.id, "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
+                "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol)}
+
     def update_job(self, job):
-        values = {"_id": job.id, "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
-                  "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol)}
+        values = self._update_values(job)
         with self.engine.begin() as conn:
             if conn.execute(self._update, values).rowcount == 0:
                 raise JobLookupError(job.id)

@@ -337,3 +337,39 @@ def test_a_failed_run_with_retries_left_queues_the_next_attempt_and_is_not_final
     second = run(parts, "Crashes", execution_id=eid, retries=1, retry_delay=0, **extra)
     assert second.final is True and len(queued) == 1     # the last attempt
     assert second.first_execution_id == first.execution_id
+
+
+def test_runs_waiting_for_a_thread_at_shutdown_are_recorded_stopped_and_nothing_fires_after(
+        parts):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bots_scheduler.executors.threads import ThreadsExecutor
+
+    executor = ThreadsExecutor(parts.lifecycle, parts.runner.registry, lambda: True,
+                               lambda job: {"job_id": job.id, "name": job.name,
+                                            "job_class_string": job.args[0]},
+                               parts.runner, pool_size=1)
+    executor.start(BackgroundScheduler(), "default")
+
+    def job(number, name, *args):
+        return SimpleNamespace(id=f"job-{number}", name=f"job {number}", kwargs={},
+                               args=[f"t.{name}", f"job-{number}", *args],
+                               misfire_grace_time=None, max_instances=1)
+
+    now = datetime.now(timezone.utc)
+    Waits.started.clear()
+    executor.submit_job(job(1, "Waits", 2), [now])      # holds the only thread
+    assert Waits.started.wait(10)
+    executor.submit_job(job(2, "Finder", "a"), [now])   # wait for it
+    executor.submit_job(job(3, "Finder", "b"), [now])
+    executor.shutdown(wait=False)
+    executor.submit_job(job(4, "Finder", "c"), [now])   # due in the same wake-up: not fired
+    rows, total = parts.store.list_executions(now - timedelta(minutes=1),
+                                              now + timedelta(minutes=1), 10)
+    assert total == 3
+    waiting = {r["job_id"]: r for r in rows if r["job_id"] in ("job-2", "job-3")}
+    assert {r["state"] for r in waiting.values()} == {"stopped"}
+    assert all("not started: the server shut down" in r["description"]
+               for r in waiting.values())
+    # the stopped ones no longer count as running instances of their jobs
+    assert "job-2" not in executor._instances and "job-3" not in executor._instances
