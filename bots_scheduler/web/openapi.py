@@ -393,9 +393,9 @@ def _with_roles(paths: dict) -> dict:
     """Each operation's ``x-required-role``: the role its route's handler declares (the one
     declaration the scheduler enforces), and the 401/403 answers every call may give."""
     from bots_scheduler.web.handlers.base import required_role
-    from bots_scheduler.web.server import routes
+    from bots_scheduler.web.server import ROUTES
     handlers = {}
-    for route in routes():
+    for route in ROUTES:
         template = re.sub(r"\([^)]*\)", "{}", route[0])
         handlers[template[:-2] if template.endswith("/?") and template != "/?" else template] = \
             route[1]

@@ -11,7 +11,7 @@ import tornado.web
 from bots_scheduler import browser_policy
 from bots_scheduler.access.roles import VIEWER
 from bots_scheduler.web.handlers.cluster import ClusterHandler
-from bots_scheduler.web.handlers.base import (ApiError, BaseHandler, NotFoundHandler,
+from bots_scheduler.web.handlers.base import (Access, ApiError, BaseHandler, NotFoundHandler,
                                               RefusedUnread, authorize, refuse_early)
 from bots_scheduler.web.handlers.executions import (ExecutionsHandler, ExecutionStatsHandler,
                                                     LogsHandler)
@@ -72,39 +72,61 @@ class StaticHandler(tornado.web.StaticFileHandler):
         pass
 
 
-def routes() -> list:
-    return [
-        (r"/", IndexHandler),
-        (r"/static/(.*)", StaticHandler, {"path": str(STATIC_DIR)}),
-        (r"/api/v1/info/?", InfoHandler),
-        (r"/api/v1/cluster/?", ClusterHandler),
-        (r"/api/v1/cron/preview/?", CronPreviewHandler),
-        (r"/api/v1/jobclasses/?", JobClassesHandler),
-        (r"/api/v1/jobs/?", JobsHandler),
-        (r"/api/v1/jobs/([^/]+)/?", JobsHandler),
-        (r"/api/v1/executions/stats/?", ExecutionStatsHandler),
-        (r"/api/v1/executions/?", ExecutionsHandler),
-        (r"/api/v1/executions/([^/]+)/findings/?", ExecutionFindingsHandler),
-        (r"/api/v1/executions/([^/]+)/?", ExecutionsHandler),
-        (r"/api/v1/logs/?", LogsHandler),
-        (r"/api/v1/findings/?", FindingsHandler),
-        (r"/api/v1/findings/([0-9a-f]{64})/?", FindingsHandler),
-        (r"/api/v1/files/?", FilesHandler),
-        (r"/api/v1/files/(.+)", FilesHandler),
-        (r"/api/v1/export/?", ExportHandler),
-        (r"/api/v1/import/?", ImportHandler),
-        (r"/api/v1/secrets/?", SecretsHandler),
-        (r"/api/v1/secrets/([^/]+)/?", SecretsHandler),
-        (r"/api/v1/openapi.json", OpenApiHandler),
-        (r"/healthz", HealthHandler),
-        (r"/metrics", MetricsHandler),
-    ]
+# every route: its pattern, its handler, and the collaborators the handler uses (by name, see
+# ``routes``); the static files' handler gets its folder
+ROUTES: list[tuple[str, type, tuple[str, ...]]] = [
+    (r"/", IndexHandler, ()),
+    (r"/static/(.*)", StaticHandler, ()),
+    (r"/api/v1/info/?", InfoHandler, ("timezone", "local")),
+    (r"/api/v1/cluster/?", ClusterHandler, ("cluster",)),
+    (r"/api/v1/cron/preview/?", CronPreviewHandler, ("timezone",)),
+    (r"/api/v1/jobclasses/?", JobClassesHandler, ("registry",)),
+    (r"/api/v1/jobs/?", JobsHandler, ("scheduler", "registry")),
+    (r"/api/v1/jobs/([^/]+)/?", JobsHandler, ("scheduler", "registry")),
+    (r"/api/v1/executions/stats/?", ExecutionStatsHandler, ("executions", "registry")),
+    (r"/api/v1/executions/?", ExecutionsHandler,
+     ("executions", "findings", "registry", "scheduler", "stops")),
+    (r"/api/v1/executions/([^/]+)/findings/?", ExecutionFindingsHandler,
+     ("executions", "findings", "registry")),
+    (r"/api/v1/executions/([^/]+)/?", ExecutionsHandler,
+     ("executions", "findings", "registry", "scheduler", "stops")),
+    (r"/api/v1/logs/?", LogsHandler, ("executions", "registry")),
+    (r"/api/v1/findings/?", FindingsHandler, ("findings", "registry")),
+    (r"/api/v1/findings/([0-9a-f]{64})/?", FindingsHandler, ("findings", "registry")),
+    (r"/api/v1/files/?", FilesHandler, ("files", "scheduler", "registry")),
+    (r"/api/v1/files/(.+)", FilesHandler, ("files", "scheduler", "registry")),
+    (r"/api/v1/export/?", ExportHandler, ("scheduler",)),
+    (r"/api/v1/import/?", ImportHandler, ("scheduler",)),
+    (r"/api/v1/secrets/?", SecretsHandler, ("scheduler", "secrets")),
+    (r"/api/v1/secrets/([^/]+)/?", SecretsHandler, ("scheduler", "secrets")),
+    (r"/api/v1/openapi.json", OpenApiHandler, ()),
+    (r"/healthz", HealthHandler, ("datastore", "scheduler")),
+    (r"/metrics", MetricsHandler, ("metrics",)),
+]
+
+
+def routes(app) -> list:
+    """Tornado's rules: each route with the collaborators its handler uses, set on the handler
+    by ``BaseHandler.initialize``; no handler reaches into the Application."""
+    given = {"scheduler": app.scheduler, "registry": app.registry,
+             "executions": app.executions, "findings": app.findings, "stops": app.stops,
+             "cluster": app.cluster, "files": app.data_files, "secrets": app.secrets,
+             "datastore": app.datastore, "metrics": app.metrics,
+             "timezone": app.settings.timezone, "local": app.proxy_secret is None}
+    rules = []
+    for pattern, handler, uses in ROUTES:
+        if handler is StaticHandler:
+            rules.append((pattern, handler, {"path": str(STATIC_DIR)}))
+        else:
+            rules.append((pattern, handler, {name: given[name] for name in uses}))
+    return rules
 
 
 def make_web_app(app) -> tornado.web.Application:
     pool = ThreadPoolExecutor(max_workers=app.settings.max_workers, thread_name_prefix="web")
     return tornado.web.Application(
-        routes(), default_handler_class=NotFoundHandler, bots_app=app, worker_pool=pool,
+        routes(app), default_handler_class=NotFoundHandler, worker_pool=pool,
+        access=Access(app.proxy_secret, app.local_user, app.tokens),
         debug=False, autoreload=False, compress_response=True,
         log_function=_log_request)
 

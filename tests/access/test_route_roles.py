@@ -9,13 +9,13 @@ import tornado.web
 from bots_scheduler.access.roles import ROLES
 from bots_scheduler.web.handlers.base import required_role
 from bots_scheduler.web.openapi import openapi_document
-from bots_scheduler.web.server import routes
+from bots_scheduler.web.server import ROUTES
 
 METHODS = ("get", "post", "put", "delete", "patch", "options")
 
 
 def test_every_method_of_every_route_declares_its_role():
-    for route in routes():
+    for route in ROUTES:
         handler = route[1]
         for method in METHODS:
             if getattr(handler, method, None) is getattr(tornado.web.RequestHandler, method):
@@ -26,7 +26,7 @@ def test_every_method_of_every_route_declares_its_role():
 
 def test_the_openapi_document_shows_the_declared_role_of_every_operation():
     by_template = {}
-    for route in routes():
+    for route in ROUTES:
         template = re.sub(r"\([^)]*\)", "{}", route[0])
         by_template[template[:-2] if template.endswith("/?") else template] = route[1]
     document = openapi_document()

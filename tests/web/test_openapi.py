@@ -11,7 +11,7 @@ from pathlib import Path
 import tornado.web
 
 from bots_scheduler.web.openapi import openapi_document
-from bots_scheduler.web.server import routes
+from bots_scheduler.web.server import ROUTES
 
 METHODS = ("get", "post", "put", "delete", "patch", "options")
 
@@ -28,7 +28,7 @@ def implemented(handler) -> set[str]:
 
 
 def test_every_route_is_described_and_every_described_path_is_a_route():
-    served = {template(route[0]) for route in routes()}
+    served = {template(route[0]) for route in ROUTES}
     described = {re.sub(r"\{[^}]+\}", "{}", path) for path in openapi_document()["paths"]}
     assert served - described == set(), "routes missing from the OpenAPI document"
     assert described - served == set(), "OpenAPI paths the server does not serve"
@@ -38,7 +38,7 @@ def test_every_described_operation_is_implemented_and_every_method_described():
     paths = {re.sub(r"\{[^}]+\}", "{}", path): ops
              for path, ops in openapi_document()["paths"].items()}
     by_handler: dict = {}
-    for route in routes():
+    for route in ROUTES:
         path, handler = template(route[0]), route[1]
         assert set(paths[path]) <= implemented(handler), path
         by_handler.setdefault(handler, set()).update(paths[path])

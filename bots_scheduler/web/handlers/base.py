@@ -113,6 +113,15 @@ def came_through_proxy(app, request) -> bool:
 
 
 @dataclass(frozen=True)
+class Access:
+    """What the web layer knows to let a request in: the proxy's per-start secret (None:
+    --local), the local user (--local's one user) and the API tokens."""
+    proxy_secret: str | None
+    local_user: str
+    tokens: object
+
+
+@dataclass(frozen=True)
 class Identity:
     user: str
     role: str
@@ -122,7 +131,7 @@ async def authorize(handler) -> Identity:
     """Who calls, and may they: 403 for a request that bypassed the proxy, 401 for a bad
     bearer token, 403 naming the role needed when the caller's is lower.  Nothing has been
     read or changed yet when this refuses (upload bodies included: it runs in ``prepare``)."""
-    app = handler.settings["bots_app"]
+    app: Access = handler.settings["access"]
     request = handler.request
     if not came_through_proxy(app, request):
         raise ApiError(403, "forbidden: use the authentication proxy")
@@ -168,9 +177,11 @@ class BaseHandler(tornado.web.RequestHandler):
     max_body = 64 * 1024          # bytes of body accepted (the UI's routes take none)
     takes_json = False            # a body is a JSON document (--local: needs application/json)
 
-    @property
-    def application_ctx(self):
-        return self.settings["bots_app"]
+    def initialize(self, **collaborators) -> None:
+        """The collaborators this route's handler uses (declared on its class), given by
+        ``routes()`` in web/server.py."""
+        for name, value in collaborators.items():
+            setattr(self, name, value)
 
     async def prepare(self):
         self._body_parts: list[bytes] = []
@@ -178,7 +189,7 @@ class BaseHandler(tornado.web.RequestHandler):
         await refuse_early(self, self._check_request)
 
     async def _check_request(self):
-        if not came_through_proxy(self.application_ctx, self.request):
+        if not came_through_proxy(self.settings["access"], self.request):
             raise RefusedUnread(403, "forbidden: use the authentication proxy")
         self.limit_body(self.body_limit())
         self.identity = await authorize(self)

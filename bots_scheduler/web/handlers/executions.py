@@ -8,18 +8,31 @@ from bots_scheduler.executions.store import LOG_EVENTS
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler
 from bots_scheduler.web.handlers.findings import ZERO_COUNTS
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:     # the collaborators' types (given in web/server.py's routes)
+    from bots_scheduler.executions.stop import StopRequests
+    from bots_scheduler.executions.store import ExecutionStore
+    from bots_scheduler.findings.store import FindingStore
+    from bots_scheduler.jobs.loader import JobRegistry
+    from bots_scheduler.scheduling.scheduler import JobScheduler
+
 
 class ExecutionsHandler(ApiHandler):
+    executions: ExecutionStore
+    findings: FindingStore
+    registry: JobRegistry
+    scheduler: JobScheduler
+    stops: StopRequests
     roles = {"get": VIEWER, "post": OPERATOR, "delete": OPERATOR}
 
     async def get(self, execution_id=None):
-        app = self.application_ctx
         if execution_id:
-            execution = await self.blocking(app.executions.get, execution_id)
-            hidden = app.registry.disabled_names()
+            execution = await self.blocking(self.executions.get, execution_id)
+            hidden = self.registry.disabled_names()
             if execution is None or execution["job"].get("job_class_string") in hidden:
                 raise ExecutionNotFound(execution_id)
-            counts = await self.blocking(app.findings.run_counts, [execution_id])
+            counts = await self.blocking(self.findings.run_counts, [execution_id])
             execution["findings"] = counts.get(execution_id, ZERO_COUNTS)
             self.reply(execution)
             return
@@ -30,10 +43,10 @@ class ExecutionsHandler(ApiHandler):
             raise ApiError(400, f"state must be one of {', '.join(STATES)}")
         job_id = self.get_query_argument("job_id", None) or None
         with_result = self.flag("result", default=True)
-        rows, total = await self.blocking(app.executions.list_executions, start, end, limit,
-                                          offset, app.registry.disabled_names(), job_id, state,
+        rows, total = await self.blocking(self.executions.list_executions, start, end, limit,
+                                          offset, self.registry.disabled_names(), job_id, state,
                                           with_result)
-        counts = await self.blocking(app.findings.run_counts,
+        counts = await self.blocking(self.findings.run_counts,
                                      [row["execution_id"] for row in rows]) if rows else {}
         for row in rows:
             row["findings"] = counts.get(row["execution_id"], ZERO_COUNTS)
@@ -43,35 +56,36 @@ class ExecutionsHandler(ApiHandler):
     async def post(self, job_id=None):
         if not job_id:
             raise ApiError(405, "run a job with POST /api/v1/executions/{job_id}")
-        app = self.application_ctx
-        eid = await self.blocking(app.scheduler.run_now, job_id, self.user)
+        eid = await self.blocking(self.scheduler.run_now, job_id, self.user)
         self.reply({"execution_id": eid})
 
     async def delete(self, execution_id=None):
         """Stop a running or queued execution: 200 {"execution_id", "state"}."""
         if not execution_id:
             raise ApiError(405, "stop an execution with DELETE /api/v1/executions/{execution_id}")
-        answer = await self.blocking(self.application_ctx.stops.stop, execution_id,
+        answer = await self.blocking(self.stops.stop, execution_id,
                                      self.user)
         self.reply(answer)
 
 
 class ExecutionStatsHandler(ApiHandler):
+    executions: ExecutionStore
+    registry: JobRegistry
     roles = {"get": VIEWER}
 
     async def get(self):
-        app = self.application_ctx
         start, end = self.time_range()
-        stats = await self.blocking(app.executions.stats, start, end,
-                                    app.registry.disabled_names())
+        stats = await self.blocking(self.executions.stats, start, end,
+                                    self.registry.disabled_names())
         self.reply(stats)
 
 
 class LogsHandler(ApiHandler):
+    executions: ExecutionStore
+    registry: JobRegistry
     roles = {"get": VIEWER}
 
     async def get(self):
-        app = self.application_ctx
         start, end = self.time_range()
         limit, offset = self.paging()
         job_id = self.get_query_argument("job_id", None) or None
@@ -80,7 +94,7 @@ class LogsHandler(ApiHandler):
         if filters["event"] and filters["event"] not in LOG_EVENTS:
             raise ApiError(400, f"event must be one of {', '.join(LOG_EVENTS)}")
 
-        rows, total = await self.blocking(app.executions.list_logs, start, end, limit, offset,
-                                          app.registry.disabled_names(), job_id, **filters)
+        rows, total = await self.blocking(self.executions.list_logs, start, end, limit, offset,
+                                          self.registry.disabled_names(), job_id, **filters)
         self.reply({"logs": rows, "total": total, "limit": limit, "offset": offset,
                     "next_offset": offset + len(rows) if offset + len(rows) < total else None})

@@ -20,6 +20,12 @@ from bots_scheduler.datafiles.validation import DataFileNotFound, format_size
 from bots_scheduler.errors import BotsSchedulerError
 from bots_scheduler.web.handlers.base import ApiError, ApiHandler, RefusedUnread
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:     # the collaborators' types (given in web/server.py's routes)
+    from bots_scheduler.jobs.loader import JobRegistry
+    from bots_scheduler.scheduling.scheduler import JobScheduler
+
 FIELD = "file"
 # what a multipart body may add to the file itself: boundaries, part headers, small fields
 ENVELOPE = 64 * 1024
@@ -29,7 +35,12 @@ _EXTENDED_FILENAME = re.compile(r";\s*filename\*\s*=\s*([^;]+)", re.IGNORECASE)
 
 @tornado.web.stream_request_body
 class FilesHandler(ApiHandler):
-    def initialize(self):
+    files: DataFiles
+    scheduler: JobScheduler
+    registry: JobRegistry
+
+    def initialize(self, **collaborators):
+        super().initialize(**collaborators)
         self._parser = None
         self._upload: Upload | None = None
         self._in_file_part = False
@@ -37,10 +48,6 @@ class FilesHandler(ApiHandler):
         self._field_bytes = 0
         self._error: Exception | None = None
         self._closed = False
-
-    @property
-    def files(self) -> DataFiles:
-        return self.application_ctx.data_files
 
     roles = {"get": VIEWER, "options": VIEWER, "post": OPERATOR, "delete": OPERATOR}
     takes_json = False               # uploads are multipart; the other methods take no body
@@ -92,10 +99,9 @@ class FilesHandler(ApiHandler):
         if not name:
             raise ApiError(400, "give the file: DELETE /api/v1/files/{path}")
         force = self.flag("force", default=False)
-        app = self.application_ctx
 
         def delete():
-            used_by = self.files.jobs_using(name, app.scheduler.list_jobs(), app.registry)
+            used_by = self.files.jobs_using(name, self.scheduler.list_jobs(), self.registry)
             return self.files.delete(name, self.user, used_by=used_by, force=force)
         self.reply(await self.blocking(delete))
 

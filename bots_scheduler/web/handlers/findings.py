@@ -10,6 +10,13 @@ from bots_scheduler.jobs.finding import MAX_IDENTITY_CHARS
 from bots_scheduler.web.errors import ApiError
 from bots_scheduler.web.handlers.base import ApiHandler
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:     # the collaborators' types (given in web/server.py's routes)
+    from bots_scheduler.executions.store import ExecutionStore
+    from bots_scheduler.findings.store import FindingStore
+    from bots_scheduler.jobs.loader import JobRegistry
+
 DEFAULT_FINDINGS_LIMIT = 100
 
 
@@ -19,13 +26,14 @@ def _page(rows, total, limit, offset) -> dict:
 
 
 class FindingsHandler(ApiHandler):
+    findings: FindingStore
+    registry: JobRegistry
     roles = {"get": VIEWER}
 
     async def get(self, ident=None):
-        app = self.application_ctx
-        hidden = app.registry.disabled_names()
+        hidden = self.registry.disabled_names()
         if ident:
-            finding = await self.blocking(app.findings.get_finding, ident, hidden)
+            finding = await self.blocking(self.findings.get_finding, ident, hidden)
             if finding is None:
                 raise ApiError(404, f"no finding with id {ident!r}")
             self.reply(finding)
@@ -36,7 +44,7 @@ class FindingsHandler(ApiHandler):
                    "kind": self._text("kind", MAX_IDENTITY_CHARS),
                    "severity": self._choice("severity", SEVERITIES),
                    "since": self._time_arg("since")}
-        rows, total = await self.blocking(app.findings.list_findings, limit, offset,
+        rows, total = await self.blocking(self.findings.list_findings, limit, offset,
                                           hidden_classes=hidden, **filters)
         self.reply({"findings": rows, **_page(rows, total, limit, offset)})
 
@@ -54,17 +62,17 @@ class FindingsHandler(ApiHandler):
 
 
 class ExecutionFindingsHandler(FindingsHandler):
+    executions: ExecutionStore
     async def get(self, execution_id):
-        app = self.application_ctx
-        execution = await self.blocking(app.executions.get, execution_id)
+        execution = await self.blocking(self.executions.get, execution_id)
         if execution is None or execution["job"].get("job_class_string") in \
-                app.registry.disabled_names():
+                self.registry.disabled_names():
             raise ApiError(404, f"no execution with id {execution_id!r}")
         limit, offset = self.paging(DEFAULT_FINDINGS_LIMIT)
         change = self._choice("change", CHANGES)
-        rows, total = await self.blocking(app.findings.execution_findings, execution_id,
+        rows, total = await self.blocking(self.findings.execution_findings, execution_id,
                                           change, limit, offset)
-        counts = await self.blocking(app.findings.run_counts, [execution_id])
+        counts = await self.blocking(self.findings.run_counts, [execution_id])
         self.reply({"execution_id": execution_id, "findings": rows,
                     "counts": counts.get(execution_id, ZERO_COUNTS),
                     **_page(rows, total, limit, offset)})

@@ -14,26 +14,27 @@ PREVIEW_COUNT = 5
 
 class InfoHandler(ApiHandler):
     roles = {"get": VIEWER}
+    timezone: str           # the server's default time zone
+    local: bool             # --local (no proxy)
 
     def get(self):
-        app = self.application_ctx
-        self.reply({"version": __version__, "timezone": app.settings.timezone,
+        self.reply({"version": __version__, "timezone": self.timezone,
                     "user": self.user, "role": self.role,
-                    "local": app.proxy_secret is None,
+                    "local": self.local,
                     # the UI takes the execution states from here, not from a copy
                     "states": list(NAMES), "active_states": list(ACTIVE_NAMES)})
 
 
 class CronPreviewHandler(ApiHandler):
     roles = {"get": VIEWER}
+    timezone: str
 
     def get(self):
-        app = self.application_ctx
         fields = {}
         for name in CRON_FIELDS:
             value = (self.get_query_argument(name, "") or "").strip()
             fields[name] = value or ("0" if name == "second" else "*")
-        tz_name = self.get_query_argument("timezone", "") or app.settings.timezone
+        tz_name = self.get_query_argument("timezone", "") or self.timezone
         trigger = build_trigger(fields, tz_name)     # InvalidJob: 400
         times, previous = [], None
         now = datetime.now(trigger.timezone)
