@@ -110,11 +110,16 @@ class Wakeup:
             # the next run times
             recorded = self._one_by_one(rows)
             written = self._write_alone(batch.writes)
-        except SQLAlchemyError as exc:
-            log.warning("%d firing(s) not recorded, to be fired again at the next wake-up: "
-                        "%s", len(rows), _first_line(exc))
+        except Exception as exc:
+            # never raised on: APScheduler calls end() (through the job store) outside its
+            # error handling, and an exception there would end its thread for good
+            if isinstance(exc, SQLAlchemyError):
+                log.warning("%d firing(s) not recorded, to be fired again at the next "
+                            "wake-up: %s", len(rows), _first_line(exc))
+            else:
+                log.exception("%d firing(s) not recorded", len(rows))
             for firing in batch.firings:
-                firing.then([])
+                _dispatch(firing, [])
             return
         if written:
             for _write, after in batch.writes:
@@ -127,9 +132,9 @@ class Wakeup:
                 log.info('job "%s": %d firing(s) already recorded (another scheduler, or '
                          'before a restart); not fired again', firing.name,
                          len(firing.eids) - len(pending))
-            firing.then(pending)
+            _dispatch(firing, pending)
         for firing in dropped:
-            firing.then([])
+            _dispatch(firing, [])
 
     def _one_by_one(self, rows) -> frozenset[str]:
         recorded: set[str] = set()
@@ -157,6 +162,13 @@ class Wakeup:
                         _first_line(exc))
             return False
         return True
+
+
+def _dispatch(firing: _Firing, pending: Pending) -> None:
+    try:
+        firing.then(pending)
+    except Exception:   # a run that cannot be queued is the executor's to record; go on
+        log.exception('job "%s": its recorded run(s) could not be dispatched', firing.name)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -161,3 +161,13 @@ def test_a_wakeup_left_open_by_an_error_is_written_when_the_next_begins(parts):
     parts.fire(1)
     parts.wakeup.end()
     assert sorted(parts.dispatched) == ["job-0", "job-1"]
+
+
+def test_a_dispatch_that_raises_is_logged_and_the_other_runs_still_go(parts, caplog):
+    parts.wakeup.begin()
+    parts.wakeup.fire("job-0", "job 0", [DUE], {"job_id": "job-0"},
+                      lambda pending: 1 / 0)
+    parts.fire(1)
+    parts.wakeup.end()                   # does not raise: APScheduler's thread goes on
+    assert "could not be dispatched" in caplog.text
+    assert len(parts.dispatched["job-1"]) == 1
