@@ -66,14 +66,9 @@ def _ask_to_stop(app) -> None:
 def warn_missing_files(app) -> None:
     """Data files reach workers through a shared data folder (docs/cluster.md): say so when
     this worker's folder lacks files the datastore lists."""
-    from sqlalchemy import select
-    table = app.datastore.tables.files
-    with app.datastore.engine.connect() as conn:
-        names = list(conn.execute(select(table.c.filename)).scalars())
-    root = app.settings.data_dir.resolve()
-    missing = [name for name in names if not (root / name).is_file()]
+    missing = app.data_files.missing()
     if missing:
         log.warning("%d data file(s) listed in the datastore are missing from this worker's "
                     "data folder %s (e.g. %s): runs using them will fail; mount the "
                     "schedulers' data folder here (see docs/cluster.md)",
-                    len(missing), root, missing[0])
+                    len(missing), app.data_files.root, missing[0])

@@ -54,6 +54,13 @@ class DataFiles:
     def exists(self, name: str) -> bool:
         return self.path_of(name).is_file()
 
+    def missing(self) -> list[str]:
+        """The names the files table lists that this data folder lacks (a worker whose
+        folder is not the schedulers', docs/cluster.md)."""
+        with self.datastore.engine.connect() as conn:
+            names = list(conn.execute(select(self.table.c.filename)).scalars())
+        return [name for name in names if not (self.root / name).is_file()]
+
     def jobs_using(self, name: str, jobs, registry) -> list[dict]:
         """The jobs (API Job objects) with ``name`` as one of their ``file`` arguments."""
         target = os.path.realpath(self.root / check_name(name))

@@ -236,3 +236,11 @@ def test_synchronise_twice_changes_nothing_the_second_time(files, data_dir):
     (data_dir / "a.txt").write_bytes(b"a\n")
     files.synchronise("operator")
     assert files.synchronise("operator") == {"added": [], "changed": [], "removed": []}
+
+
+def test_missing_lists_the_recorded_files_this_folder_lacks(files, data_dir):
+    files.add("kept.txt", b"1.2.3.4\n", "alice")
+    files.add("lost.txt", b"5.6.7.8\n", "alice")
+    assert files.missing() == []
+    (data_dir / "lost.txt").unlink()     # a worker whose data folder is not the schedulers'
+    assert files.missing() == ["lost.txt"]
