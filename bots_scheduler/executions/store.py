@@ -298,6 +298,26 @@ class ExecutionStore:
         return len(ids)
 
     # -- rows copied from another datastore (bots-scheduler migrate) ---------------------------
+    def existing_ids(self, eids: list[str]) -> frozenset[str]:
+        """Which of ``eids`` are stored already."""
+        table = self.executions
+        found: list[str] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(eids), _CHUNK):
+                found += conn.execute(select(table.c.eid).where(
+                    table.c.eid.in_(eids[start:start + _CHUNK]))).scalars()
+        return frozenset(found)
+
+    def log_facts(self, start: datetime, end: datetime) -> list[tuple]:
+        """(job id, event, created time, user, description) of the audit entries written
+        between ``start`` and ``end`` (naive UTC)."""
+        table = self.logs
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(
+                select(table.c.job_id, table.c.event, table.c.created_time, table.c.user,
+                       table.c.description)
+                .where(table.c.created_time >= start, table.c.created_time <= end))]
+
     def copy_executions(self, rows: list[dict]) -> None:
         """Insert executions as they were elsewhere (their ids and times), in one transaction."""
         if rows:

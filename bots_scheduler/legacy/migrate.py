@@ -26,6 +26,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bots_scheduler.datastore.tables import Tables, make_tables
+from bots_scheduler.executions.store import ExecutionStore
 from bots_scheduler.legacy import results, source as src
 from bots_scheduler.legacy.jobstate import LegacyJob, UnreadableJob, read_job
 from bots_scheduler.scheduling import jobspec
@@ -88,22 +89,15 @@ class TargetReader:
             return set(conn.execute(select(jobs.c.id)).scalars())
 
     def execution_ids(self, eids: list[str]) -> set[str]:
-        table = self.tables.executions
-        if not eids or not self._has(table.name):
+        if not eids or not self._has(self.tables.executions.name):
             return set()
-        with self.engine.connect() as conn:
-            return set(conn.execute(select(table.c.eid).where(table.c.eid.in_(eids))).scalars())
+        return set(ExecutionStore(self.engine, self.tables).existing_ids(eids))
 
     def log_keys(self, start: datetime, end: datetime) -> set[tuple]:
-        table = self.tables.logs
-        if not self._has(table.name):
+        if not self._has(self.tables.logs.name):
             return set()
-        columns = (table.c.job_id, table.c.event, table.c.created_time, table.c.user,
-                   table.c.description)
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(*columns).where(table.c.created_time >= start,
-                                                       table.c.created_time <= end))
-            return {log_key(*row) for row in rows}
+        return {log_key(*row)
+                for row in ExecutionStore(self.engine, self.tables).log_facts(start, end)}
 
 
 def log_key(job_id, event, created, user, description) -> tuple:
