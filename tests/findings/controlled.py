@@ -55,4 +55,10 @@ def run_with(srv, workdir, job_id: str, findings=None, **spec) -> dict:
 
 
 def add_job(srv, name: str = "controlled", **fields) -> str:
-    return srv.add_job("controlled.Controlled", name, ["findings.txt"], **fields)
+    """The controlled job, paused: it runs only when the test runs it (``run_with``), never on
+    its default every-minute schedule in the middle of a test (an extra run there changed the
+    counts a test expects whenever it crossed a minute)."""
+    job_id = srv.add_job("controlled.Controlled", name, ["findings.txt"], **fields)
+    paused = srv.api("PATCH", f"/api/v1/jobs/{job_id}")
+    assert paused.status_code == 200, paused.text
+    return job_id
