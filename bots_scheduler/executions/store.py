@@ -211,15 +211,10 @@ class ExecutionStore:
         the time) in one transaction; False when the firing is already recorded."""
         try:
             with self.engine.begin() as conn:
-                if self.firings is not None:
-                    conn.execute(self._sql.insert_firing, {
-                        "job_id": job_id, "run_time": to_naive_utc(run_time), "eid": eid,
-                        "created_time": utcnow()})
-                self.insert(eid, job, ExecutionState.SCHEDULED, run_time, hostname=hostname,
-                            pid=pid, conn=conn)
-        except IntegrityError:
+                return bool(self.record_firings(conn, [(job_id, run_time, eid, job)],
+                                                hostname, pid))
+        except IntegrityError:      # recorded by another scheduler in between
             return False
-        return True
 
     def record_firings(self, conn, firings: list[tuple[str, datetime, str, dict]],
                        hostname: str, pid: int) -> frozenset[str]:

@@ -140,12 +140,9 @@ class Wakeup:
         recorded: set[str] = set()
         for job_id, run_time, eid, view in rows:
             try:
-                with self.store.transaction() as conn:
-                    recorded |= self.store.record_firings(
-                        conn, [(job_id, run_time, eid, view)], self.lifecycle.hostname,
-                        self.lifecycle.pid)
-            except IntegrityError:
-                continue            # recorded by the other scheduler in between
+                if self.store.record_firing(job_id, run_time, eid, view,
+                                            self.lifecycle.hostname, self.lifecycle.pid):
+                    recorded.add(eid)
             except SQLAlchemyError as exc:
                 log.warning("firing of job %s due at %s not recorded, to be fired again at the "
                             "next wake-up: %s", job_id, run_time.isoformat(), _first_line(exc))
