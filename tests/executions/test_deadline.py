@@ -3,20 +3,13 @@ from __future__ import annotations
 
 import contextvars
 import threading
-import time
 
 from bots_scheduler.executions.deadline import BodyThreads, run_with_deadline
+from tests.support.waiting import wait_until
 
 MARK: contextvars.ContextVar[str] = contextvars.ContextVar("mark", default="unset")
 
 
-def wait_until(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_bodies_one_after_another_share_one_thread_named_after_each_run():

@@ -6,11 +6,12 @@ import ipaddress
 import socket
 import ssl
 import subprocess
-import time
 import warnings
 from pathlib import Path
 
 import requests
+
+from tests.support.waiting import wait_until  # noqa: F401  (the proxy tests' import)
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -92,11 +93,3 @@ def encrypted_key(key_path: Path, passphrase: bytes) -> bytes:
                              serialization.BestAvailableEncryption(passphrase))
 
 
-def wait_until(predicate, timeout: float = 20) -> bool:
-    """Poll ``predicate()`` until it is true or ``timeout`` seconds have passed; its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
